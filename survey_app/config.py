@@ -1,0 +1,67 @@
+"""Settings from environment variables, with development defaults under var/.
+
+No Flask import: the CLI tools and the ETL read the same settings.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_VAR_DIR = Path("var")
+
+
+class ConfigurationError(RuntimeError):
+    """A required setting is missing; the message says which and how to set it."""
+
+
+def _dev_secret(var_dir: Path, name: str) -> str:
+    """A secret generated once per checkout and kept in var/, so restarts keep sessions valid."""
+    path = var_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def _secret(environ: Mapping[str, str], name: str, production: bool, var_dir: Path) -> str:
+    value = environ.get(name, "").strip()
+    if value:
+        return value
+    if production:
+        raise ConfigurationError(
+            f"{name} is not set. In production (LLAIS_ENV=production) set {name} to a long random "
+            f"value, for example the output of: python -c 'import secrets; print(secrets.token_hex(32))'")
+    return _dev_secret(var_dir, name.lower())
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> dict:
+    """Flask config keys from the environment.
+
+    LLAIS_ENV           development (default) or production
+    SECRET_KEY          signs sessions and CSRF tokens; required in production
+    FINGERPRINT_SECRET  keys the client fingerprint hash; required in production
+    SURVEY_DATABASE     responses database (default var/responses.db)
+    SURVEYS_DIR         folder of survey definitions (default: the shipped surveys)
+    PUBLIC_BASE_URL     the public address used in printed links (default http://127.0.0.1:5000)
+    LLAIS_VAR_DIR       where development files live (default var)
+    """
+    environ = os.environ if environ is None else environ
+    var_dir = Path(environ.get("LLAIS_VAR_DIR", DEFAULT_VAR_DIR))
+    production = environ.get("LLAIS_ENV", "development").strip().lower() == "production"
+    settings = {
+        "PRODUCTION": production,
+        "VAR_DIR": str(var_dir),
+        "SECRET_KEY": _secret(environ, "SECRET_KEY", production, var_dir),
+        "FINGERPRINT_SECRET": _secret(environ, "FINGERPRINT_SECRET", production, var_dir),
+        "SURVEY_DATABASE": environ.get("SURVEY_DATABASE", str(var_dir / "responses.db")),
+        "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+    }
+    if environ.get("SURVEYS_DIR"):
+        settings["SURVEYS_DIR"] = environ["SURVEYS_DIR"]
+    return settings

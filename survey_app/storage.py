@@ -1,0 +1,292 @@
+"""The responses database: schema, drafts and completed responses.
+
+Pure storage (sqlite-utils on SQLite in WAL mode); no Flask import, so the ETL
+and the synthetic-data generator write through exactly the same code as the app.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+import sqlite_utils
+
+from .definition import Question, Survey
+
+BUSY_TIMEOUT_MS = 5000
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L or U: easy to read aloud
+
+
+class StorageUnavailable(RuntimeError):
+    """The database could not take the write now (locked or failing); a retry may succeed."""
+
+
+def connect(path: Path | str) -> sqlite_utils.Database:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                           check_same_thread=False)
+    db = sqlite_utils.Database(conn)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA synchronous = NORMAL")
+    return db
+
+
+@contextmanager
+def immediate_transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """A write transaction that takes the write lock up front, so it never fails half-way on a lock."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.rollback()
+        raise
+    db.execute("COMMIT")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+# --- schema --------------------------------------------------------------------
+
+
+def _create_core_tables(db: sqlite_utils.Database) -> None:
+    db["responses"].create({
+        "id": int, "survey_id": str, "survey_version": int, "reference": str,
+        "submission_key": str, "started_at": str, "submitted_at": str, "language": str,
+        "duration_seconds": int, "link_token": str, "fingerprint": str, "quality_flags": str,
+    }, pk="id", not_null={"survey_id", "survey_version", "reference", "submission_key",
+                          "submitted_at", "language"}, if_not_exists=True)
+    db["responses"].create_index(["reference"], unique=True, if_not_exists=True)
+    db["responses"].create_index(["submission_key"], unique=True, if_not_exists=True)
+    db["responses"].create_index(["survey_id", "submitted_at"], if_not_exists=True)
+    db["personal_data"].create({
+        "response_id": int, "survey_id": str, "email": str, "created_at": str,
+    }, pk="response_id", foreign_keys=[("response_id", "responses", "id")], if_not_exists=True)
+    db["drafts"].create({
+        "id": str, "survey_id": str, "language": str, "started_at": str, "updated_at": str,
+        "link_token": str, "answers": str, "reference": str,
+    }, pk="id", not_null={"survey_id", "started_at", "answers"}, if_not_exists=True)
+
+
+# Applied in order; PRAGMA user_version records how many have run. Append only.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _create_core_tables,
+]
+
+
+def migrate(db: sqlite_utils.Database, surveys: Iterable[Survey] = ()) -> None:
+    """Bring the schema up to date and add a column for every question of every survey."""
+    with immediate_transaction(db):
+        done = db.execute("PRAGMA user_version").fetchone()[0]
+        for number, migration in enumerate(MIGRATIONS[done:], start=done + 1):
+            migration(db)
+            db.execute(f"PRAGMA user_version = {number}")
+        existing = set(db["responses"].columns_dict)
+        for survey in surveys:
+            for column, sql_type in survey.answer_columns().items():
+                if column not in existing:
+                    db.execute(f'ALTER TABLE responses ADD COLUMN "{column}" {sql_type}')
+                    existing.add(column)
+
+
+# --- drafts ----------------------------------------------------------------------
+
+
+@dataclass
+class Draft:
+    id: str
+    survey_id: str
+    language: str
+    started_at: dt.datetime
+    answers: dict[str, Any]
+    link_token: str | None = None
+    reference: str | None = None
+
+    @property
+    def submitted(self) -> bool:
+        return self.reference is not None
+
+
+def new_draft(db: sqlite_utils.Database, survey: Survey, language: str, now: dt.datetime,
+              link_token: str | None = None) -> Draft:
+    draft = Draft(id=secrets.token_urlsafe(18), survey_id=survey.slug, language=language,
+                  started_at=now, answers={}, link_token=link_token)
+    _write(db, lambda: db["drafts"].insert({
+        "id": draft.id, "survey_id": draft.survey_id, "language": language,
+        "started_at": iso(now), "updated_at": iso(now), "link_token": link_token,
+        "answers": "{}", "reference": None,
+    }))
+    return draft
+
+
+def load_draft(db: sqlite_utils.Database, draft_id: str | None, survey: Survey) -> Draft | None:
+    if not draft_id:
+        return None
+    rows = list(db.query("select * from drafts where id = ? and survey_id = ?", [draft_id, survey.slug]))
+    if not rows:
+        return None
+    row = rows[0]
+    return Draft(id=row["id"], survey_id=row["survey_id"], language=row["language"],
+                 started_at=dt.datetime.fromisoformat(row["started_at"]),
+                 answers=json.loads(row["answers"]), link_token=row["link_token"],
+                 reference=row["reference"])
+
+
+def save_answers(db: sqlite_utils.Database, draft: Draft, answers: Mapping[str, Any], now: dt.datetime) -> None:
+    """Merge one page's answers into the draft (a page's keys replace what was there)."""
+    draft.answers.update(answers)
+    _write(db, lambda: db["drafts"].update(draft.id, {
+        "answers": json.dumps(draft.answers, ensure_ascii=False), "updated_at": iso(now),
+    }))
+
+
+# --- completed responses ------------------------------------------------------------
+
+
+def new_reference() -> str:
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def submitted_answers(survey: Survey, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Only answers to questions on pages this respondent was shown (a changed branch drops the rest)."""
+    kept: dict[str, Any] = {}
+    for section in survey.visible_sections(answers):
+        for q in section.questions:
+            if q.id in answers:
+                kept[q.id] = answers[q.id]
+            if q.other and q.other_column in answers:
+                kept[q.other_column] = answers[q.other_column]
+    return kept
+
+
+def _stored_value(question: Question, value: Any) -> Any:
+    if question.type == "multiple":
+        return json.dumps(list(value or []), ensure_ascii=False)
+    if value == "":
+        return None
+    return value
+
+
+def response_row(survey: Survey, answers: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split answers into (stored answer columns, personal data)."""
+    row: dict[str, Any] = {}
+    personal: dict[str, Any] = {}
+    for q in survey.questions:
+        if q.id not in answers:
+            continue
+        if q.personal:
+            personal[q.id] = answers[q.id] or None
+            continue
+        row[q.id] = _stored_value(q, answers[q.id])
+        if q.other:
+            row[q.other_column] = answers.get(q.other_column) or None
+    return row, personal
+
+
+def submit(db: sqlite_utils.Database, survey: Survey, draft: Draft, now: dt.datetime,
+           fingerprint: str | None = None, quality_flags: Iterable[str] = ()) -> str:
+    """Store the draft as one completed response and return its reference.
+
+    Idempotent: a second call for the same draft (a double click, a retried POST)
+    returns the reference of the response already stored and writes nothing.
+    """
+    answers = submitted_answers(survey, draft.answers)
+    row, personal = response_row(survey, answers)
+
+    def write() -> str:
+        with immediate_transaction(db):
+            existing = db.execute("select reference from drafts where id = ?", [draft.id]).fetchone()
+            if existing and existing[0]:
+                return existing[0]
+            reference = new_reference()
+            while db.execute("select 1 from responses where reference = ?", [reference]).fetchone():
+                reference = new_reference()
+            record = {
+                "survey_id": survey.slug, "survey_version": survey.version, "reference": reference,
+                "submission_key": draft.id, "started_at": iso(draft.started_at),
+                "submitted_at": iso(now), "language": draft.language,
+                "duration_seconds": max(0, int((now - draft.started_at).total_seconds())),
+                "link_token": draft.link_token, "fingerprint": fingerprint,
+                "quality_flags": json.dumps(sorted(set(quality_flags))), **row,
+            }
+            response_id = db["responses"].insert(record).last_pk
+            if any(personal.values()):
+                db["personal_data"].insert({"response_id": response_id, "survey_id": survey.slug,
+                                            "created_at": iso(now), **personal})
+            # The draft keeps only the reference, so answers are not held twice.
+            db["drafts"].update(draft.id, {"answers": "{}", "reference": reference, "updated_at": iso(now)})
+            return reference
+
+    draft.reference = _write(db, write)
+    draft.answers = {}
+    return draft.reference
+
+
+def insert_responses(db: sqlite_utils.Database, survey: Survey, records: Iterable[Mapping[str, Any]],
+                     batch_size: int = 5000) -> int:
+    """Bulk-insert completed responses (synthetic data, imports), batched in transactions.
+
+    Each record holds the response metadata columns plus answers keyed by question id.
+    """
+    answer_keys = {q.id for q in survey.questions} | {q.other_column for q in survey.questions if q.other}
+    count = 0
+    batch: list[dict[str, Any]] = []
+    personal_batch: list[tuple[str, dict[str, Any]]] = []
+
+    def flush() -> None:
+        with immediate_transaction(db):
+            db["responses"].insert_all(batch, batch_size=batch_size)
+            if personal_batch:
+                refs = [ref for ref, _ in personal_batch]
+                ids = dict(db.execute(
+                    f"select reference, id from responses where reference in ({','.join('?' * len(refs))})",
+                    refs).fetchall())
+                db["personal_data"].insert_all(
+                    ({"response_id": ids[ref], "survey_id": survey.slug, **p} for ref, p in personal_batch),
+                    batch_size=batch_size)
+        batch.clear()
+        personal_batch.clear()
+
+    for record in records:
+        meta = {k: v for k, v in record.items() if k not in answer_keys}
+        row, personal = response_row(survey, record)
+        meta.setdefault("survey_id", survey.slug)
+        meta.setdefault("survey_version", survey.version)
+        meta.setdefault("submission_key", secrets.token_urlsafe(12))
+        meta.setdefault("quality_flags", "[]")
+        batch.append({**meta, **row})
+        if any(personal.values()):
+            personal_batch.append((meta["reference"], {"created_at": meta["submitted_at"], **personal}))
+        count += 1
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    return count
+
+
+def count_responses(db: sqlite_utils.Database, survey_id: str) -> int:
+    return db.execute("select count(*) from responses where survey_id = ?", [survey_id]).fetchone()[0]
+
+
+def _write(db: sqlite_utils.Database, operation: Callable[[], Any]) -> Any:
+    try:
+        return operation()
+    except sqlite3.OperationalError as exc:
+        # "database is locked", "disk I/O error", "database or disk is full": the
+        # transaction was rolled back, so nothing half-written remains; a retry may work.
+        raise StorageUnavailable(str(exc)) from exc

@@ -1,0 +1,47 @@
+# The two commands a newcomer needs: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYBABEL := $(PY) -m babel.messages.frontend
+STAMP := $(VENV)/.installed-stamp
+
+export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
+export SURVEY_DATABASE ?= $(CURDIR)/var/responses.db
+export ANALYSIS_DATABASE ?= $(CURDIR)/var/analysis.db
+
+.PHONY: run test install compile translations check-translations clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+# Compiled catalogs (.mo) are build output; the .po files are the source.
+compile: install
+	$(PYBABEL) compile --statistics -d translations
+
+# Re-extract every string (templates, Python, survey YAML) and merge into the Welsh catalog.
+translations: install
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project Llais --copyright-holder "Llais" -o translations/messages.pot .
+	$(PYBABEL) update -i translations/messages.pot -d translations -l cy \
+		--no-fuzzy-matching --ignore-obsolete --no-wrap
+
+check-translations: install
+	$(PY) -m pytest -q tests/test_translations.py
+
+run: compile
+	@mkdir -p var
+	@echo "Survey:    http://127.0.0.1:5000"
+	@trap 'kill 0' INT TERM; \
+	$(VENV)/bin/flask --app survey_app run --host 127.0.0.1 --port 5000 & \
+	wait
+
+test: compile
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

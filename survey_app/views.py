@@ -1,0 +1,205 @@
+"""The public survey: start page with consent, one page per section, confirmation."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template,
+                   request, session, url_for)
+from flask_babel import format_date, gettext
+
+from . import storage
+from .definition import Section, Survey
+from .fingerprint import client_fingerprint
+from .forms import ConsentForm, section_form
+from .i18n import LANGUAGES, best_language
+from .web import get_db, now
+
+bp = Blueprint("survey", __name__, url_prefix="/<lang>")
+
+
+@bp.url_value_preprocessor
+def pull_language(endpoint, values):
+    lang = (values or {}).get("lang")
+    if lang not in LANGUAGES:
+        g.lang = best_language()
+        abort(404)
+    g.lang = lang
+
+
+@bp.url_defaults
+def add_language(endpoint, values):
+    values.setdefault("lang", g.get("lang", "en"))
+
+
+# --- helpers ---------------------------------------------------------------------
+
+
+def surveys() -> dict[str, Survey]:
+    return current_app.extensions["surveys"]
+
+
+def get_survey(slug: str) -> Survey:
+    survey = surveys().get(slug)
+    if survey is None:
+        abort(404)
+    return survey
+
+
+def closed_page(survey: Survey):
+    """The page for a survey outside its dates, or None while it is open."""
+    status = survey.status(now())
+    if status == "open":
+        return None
+    if status == "upcoming":
+        message = gettext("This survey opens on %(date)s. Please come back then.",
+                          date=format_date(survey.opens_at.date(), "long"))
+        code = 403
+    else:
+        last_day = (survey.closes_at - dt.timedelta(days=1)).date()
+        message = gettext("This survey closed on %(date)s and is no longer accepting answers. "
+                          "Thank you for your interest.", date=format_date(last_day, "long"))
+        code = 410
+    return make_response(render_template("closed.html", survey=survey, message=message,
+                                         upcoming=status == "upcoming"), code)
+
+
+def draft_ids() -> dict[str, str]:
+    return dict(session.get("drafts", {}))
+
+
+def remember_draft(survey: Survey, draft_id: str | None) -> None:
+    ids = draft_ids()
+    if draft_id:
+        ids[survey.slug] = draft_id
+    else:
+        ids.pop(survey.slug, None)
+    session["drafts"] = ids
+    session.permanent = True
+
+
+def current_draft(survey: Survey) -> storage.Draft | None:
+    return storage.load_draft(get_db(), draft_ids().get(survey.slug), survey)
+
+
+def pages_done(draft: storage.Draft) -> list[str]:
+    return list(draft.answers.get("_pages", []))
+
+
+def first_unfinished(survey: Survey, draft: storage.Draft) -> Section | None:
+    done = set(pages_done(draft))
+    for section in survey.visible_sections(draft.answers):
+        if section.id not in done:
+            return section
+    return None
+
+
+def page_url(survey: Survey, section: Section) -> str:
+    return url_for("survey.page", slug=survey.slug, section_id=section.id)
+
+
+def start_new_draft(survey: Survey) -> storage.Draft:
+    draft = storage.new_draft(get_db(), survey, g.lang, now())
+    remember_draft(survey, draft.id)
+    return draft
+
+
+# --- pages -------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index(lang):
+    moment = now()
+    listed = [(s, s.status(moment)) for s in surveys().values()]
+    return render_template("index.html", surveys=listed)
+
+
+@bp.route("/<slug>/", methods=["GET", "POST"])
+def start(lang, slug):
+    survey = get_survey(slug)
+    closed = closed_page(survey)
+    if closed is not None:
+        return closed
+    draft = current_draft(survey)
+    form = ConsentForm()
+    if request.method == "POST":
+        if not form.validate():
+            return make_response(render_template("start.html", survey=survey, form=form, draft=draft), 400)
+        if draft is None or draft.submitted:
+            draft = start_new_draft(survey)
+        return redirect(page_url(survey, first_unfinished(survey, draft) or survey.sections[0]), code=303)
+    return render_template("start.html", survey=survey, form=form, draft=draft)
+
+
+@bp.route("/<slug>/q/<section_id>", methods=["GET", "POST"])
+def page(lang, slug, section_id):
+    survey = get_survey(slug)
+    closed = closed_page(survey)
+    if closed is not None:
+        return closed
+    draft = current_draft(survey)
+    if draft is None:
+        flash(gettext("Your answers could not be found on this device. Please start the survey here."))
+        return redirect(url_for("survey.start", slug=slug), code=303)
+    if draft.submitted:
+        return redirect(url_for("survey.complete", slug=slug), code=303)
+
+    visible = survey.visible_sections(draft.answers)
+    section = next((s for s in visible if s.id == section_id), None)
+    if section is None:
+        abort(404)
+    unfinished = first_unfinished(survey, draft)
+    if unfinished is not None and visible.index(section) > visible.index(unfinished):
+        if request.method == "POST":
+            flash(gettext("Please answer the earlier questions first. Nothing from that page was saved."))
+        return redirect(page_url(survey, unfinished), code=303)
+
+    if request.method == "GET":
+        form = section_form(section, draft.answers)
+        return render_page(survey, section, form, visible)
+
+    form = section_form(section, draft.answers, formdata=request.form)
+    if not form.validate():
+        return make_response(render_page(survey, section, form, visible), 400)
+    answers = form.answers()
+    answers["_pages"] = sorted(set(pages_done(draft)) | {section.id})
+    storage.save_answers(get_db(), draft, answers, now())
+    return after_page(survey, section, draft)
+
+
+def after_page(survey: Survey, section: Section, draft: storage.Draft):
+    """Go to the next page this respondent should see, or store the response after the last."""
+    visible = survey.visible_sections(draft.answers)
+    position = visible.index(section)
+    if position + 1 < len(visible):
+        return redirect(page_url(survey, visible[position + 1]), code=303)
+    unfinished = first_unfinished(survey, draft)
+    if unfinished is not None:
+        return redirect(page_url(survey, unfinished), code=303)
+    fingerprint = client_fingerprint(current_app.config["FINGERPRINT_SECRET"], survey.slug,
+                                     request.remote_addr, request.user_agent.string)
+    storage.submit(get_db(), survey, draft, now(), fingerprint=fingerprint)
+    return redirect(url_for("survey.complete", slug=survey.slug), code=303)
+
+
+def render_page(survey: Survey, section: Section, form, visible: list[Section]) -> str:
+    position = visible.index(section)
+    back_url = page_url(survey, visible[position - 1]) if position else url_for("survey.start", slug=survey.slug)
+    return render_template("page.html", survey=survey, section=section, form=form, number=position + 1,
+                           total=len(visible), back_url=back_url, is_last=position + 1 == len(visible))
+
+
+@bp.get("/<slug>/complete")
+def complete(lang, slug):
+    survey = get_survey(slug)
+    draft = current_draft(survey)
+    if draft is None or not draft.submitted:
+        return redirect(url_for("survey.start", slug=slug), code=303)
+    return render_template("complete.html", survey=survey, reference=draft.reference)
+
+
+@bp.post("/<slug>/restart")
+def restart(lang, slug):
+    """Forget this device's response, so the next person at a shared device starts afresh."""
+    survey = get_survey(slug)
+    remember_draft(survey, None)
+    return redirect(url_for("survey.start", slug=slug), code=303)

@@ -1,0 +1,136 @@
+"""The Flask application factory."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from flask import Flask, g, make_response, redirect, render_template, request, url_for
+from flask_babel import Babel, format_date, gettext
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from . import storage
+from .config import PROJECT_ROOT, settings_from_env
+from .definition import SURVEYS_DIR, load_surveys
+from .i18n import LANGUAGES, best_language, current_language, other_language
+
+csrf = CSRFProtect()
+
+
+def build_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(days=60),
+        WTF_CSRF_TIME_LIMIT=None,  # the session cookie bounds the token's life; a slow reader must not lose a page
+        MAX_CONTENT_LENGTH=256 * 1024,
+        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
+        BABEL_DEFAULT_LOCALE="en",
+        CLOCK=storage.utcnow,
+    )
+    if test_config is None or "SECRET_KEY" not in test_config:
+        app.config.update(settings_from_env())
+    if test_config:
+        app.config.update(test_config)
+    app.config["SESSION_COOKIE_SECURE"] = app.config.get("PRODUCTION", False)
+
+    app.extensions["surveys"] = load_surveys(app.config.get("SURVEYS_DIR", SURVEYS_DIR))
+    db = storage.connect(app.config["SURVEY_DATABASE"])
+    storage.migrate(db, app.extensions["surveys"].values())
+    db.close()
+
+    Babel(app, locale_selector=current_language)
+    csrf.init_app(app)
+    _register_template_helpers(app)
+    _register_error_pages(app)
+
+    from .views import bp as survey_bp
+
+    app.register_blueprint(survey_bp)
+
+    @app.get("/")
+    def choose_language():
+        return redirect(url_for("survey.index", lang=best_language()), code=302)
+
+    app.teardown_appcontext(_close_db)
+    return app
+
+
+def get_db():
+    if "db" not in g:
+        from flask import current_app
+
+        g.db = storage.connect(current_app.config["SURVEY_DATABASE"])
+    return g.db
+
+
+def _close_db(exc: BaseException | None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def now() -> dt.datetime:
+    from flask import current_app
+
+    return current_app.config["CLOCK"]()
+
+
+def _register_template_helpers(app: Flask) -> None:
+    @app.context_processor
+    def language_links():
+        lang = current_language()
+        other = other_language(lang)
+        if request.endpoint and request.view_args is not None and "lang" in request.view_args:
+            args = {**request.view_args, "lang": other, **request.args.to_dict()}
+            switch_url = url_for(request.endpoint, **args)
+        else:
+            switch_url = url_for("survey.index", lang=other)
+        return {"lang": lang, "other_lang": other, "switch_url": switch_url, "languages": LANGUAGES}
+
+    # Survey text comes from the YAML; it is looked up in the catalogs verbatim
+    # (no %-formatting, which Jinja's newstyle gettext would apply).
+    app.jinja_env.globals["st"] = lambda text: gettext(text) if text else ""
+    app.jinja_env.globals.update(format_date=format_date, timedelta=dt.timedelta)
+
+
+def _error_page(status: int, title: str, message: str):
+    return make_response(render_template("error.html", title=title, message=message), status)
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        return _error_page(400, gettext("This page has expired"),
+                           gettext("We could not accept this form because it had expired or was not sent from this "
+                                   "site. Your earlier answers are saved. Go back, reload the page and try again."))
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return _error_page(404, gettext("Page not found"),
+                           gettext("If you typed the web address, check it is correct. "
+                                   "If you pasted the web address, check you copied the entire address."))
+
+    @app.errorhandler(405)
+    def not_allowed(error):
+        return _error_page(405, gettext("Page not found"),
+                           gettext("This address cannot be used in that way. Go back and try again."))
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return _error_page(413, gettext("Your answer is too long"),
+                           gettext("What you sent was too large to accept. Shorten your answers and try again."))
+
+    @app.errorhandler(storage.StorageUnavailable)
+    def storage_unavailable(error):
+        app.logger.warning("storage unavailable: %s", error)
+        response = _error_page(503, gettext("Sorry, please try again"),
+                               gettext("We could not save your answers just now. Nothing has been lost: "
+                                       "go back and press the button again in a moment."))
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return _error_page(500, gettext("Sorry, there is a problem with the service"),
+                           gettext("Try again later. Your saved answers are kept."))

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -105,21 +105,25 @@ def _length(question: Question):
                   message=_l("Your answer must be %(max)d characters or fewer.", max=question.max_length))
 
 
+def _choices(question: Question) -> list[SelectChoice]:
+    return [SelectChoice(o.code, o.label) for o in question.options]
+
+
 def build_field(question: Question):
     """The WTForms field for one question (label text is translated at render time)."""
     required = _required(question)
     if question.type in ("single", "likert"):
-        return RadioField(question.label, choices=[(o.code, o.label) for o in question.options],
+        return RadioField(question.label, choices=_choices(question),
                           validators=required + [Choice(question)], validate_choice=False)
     if question.type == "multiple":
-        return MultiCheckboxField(question.label, choices=[(o.code, o.label) for o in question.options],
+        return MultiCheckboxField(question.label, choices=_choices(question),
                                   validators=required + [Choice(question), Exclusive(question)])
     if question.type == "textarea":
         return TextAreaField(question.label, validators=required + [_length(question)], filters=[clean_text])
     if question.type == "number":
         return StringField(question.label, validators=required + [WholeNumber(question)], filters=[clean_text])
     if question.type == "postcode":
-        return StringField(question.label, validators=required + [_length(question), outward_code],
+        return StringField(question.label, validators=required + [outward_code],
                            filters=[clean_text])
     if question.type == "email":
         return StringField(question.label, validators=required + [_length(question), email_address],

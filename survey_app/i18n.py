@@ -19,5 +19,10 @@ def current_language() -> str:
     return lang if lang in LANGUAGES else best_language()
 
 
+def babel_locale() -> str:
+    """The locale for dates and numbers: British English, not Babel's default US English."""
+    return "en_GB" if current_language() == "en" else "cy"
+
+
 def other_language(lang: str) -> str:
     return "en" if lang == "cy" else "cy"

@@ -198,9 +198,11 @@ def response_row(survey: Survey, answers: Mapping[str, Any]) -> tuple[dict[str, 
 
 
 def submit(db: sqlite_utils.Database, survey: Survey, draft: Draft, now: dt.datetime,
-           fingerprint: str | None = None, quality_flags: Iterable[str] = ()) -> str:
+           fingerprint: str | None = None, quality_flags: Iterable[str] = (),
+           language: str | None = None) -> str:
     """Store the draft as one completed response and return its reference.
 
+    `language` is the one the respondent finished in (they may have switched part-way).
     Idempotent: a second call for the same draft (a double click, a retried POST)
     returns the reference of the response already stored and writes nothing.
     """
@@ -218,7 +220,7 @@ def submit(db: sqlite_utils.Database, survey: Survey, draft: Draft, now: dt.date
             record = {
                 "survey_id": survey.slug, "survey_version": survey.version, "reference": reference,
                 "submission_key": draft.id, "started_at": iso(draft.started_at),
-                "submitted_at": iso(now), "language": draft.language,
+                "submitted_at": iso(now), "language": language or draft.language,
                 "duration_seconds": max(0, int((now - draft.started_at).total_seconds())),
                 "link_token": draft.link_token, "fingerprint": fingerprint,
                 "quality_flags": json.dumps(sorted(set(quality_flags))), **row,

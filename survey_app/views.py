@@ -177,7 +177,7 @@ def after_page(survey: Survey, section: Section, draft: storage.Draft):
         return redirect(page_url(survey, unfinished), code=303)
     fingerprint = client_fingerprint(current_app.config["FINGERPRINT_SECRET"], survey.slug,
                                      request.remote_addr, request.user_agent.string)
-    storage.submit(get_db(), survey, draft, now(), fingerprint=fingerprint)
+    storage.submit(get_db(), survey, draft, now(), fingerprint=fingerprint, language=g.lang)
     return redirect(url_for("survey.complete", slug=survey.slug), code=303)
 
 

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from . import storage
 from .config import PROJECT_ROOT, settings_from_env
 from .definition import SURVEYS_DIR, load_surveys
-from .i18n import LANGUAGES, best_language, current_language, other_language
+from .i18n import LANGUAGES, babel_locale, best_language, current_language, other_language
 
 csrf = CSRFProtect()
 
@@ -39,7 +39,7 @@ def build_app(test_config: dict | None = None) -> Flask:
     storage.migrate(db, app.extensions["surveys"].values())
     db.close()
 
-    Babel(app, locale_selector=current_language)
+    Babel(app, locale_selector=babel_locale)
     csrf.init_app(app)
     _register_template_helpers(app)
     _register_error_pages(app)

@@ -1,6 +1,12 @@
-// Progressive enhancement for "Leave this page quickly": the link works without this.
-// With it, leaving replaces this page in the history (Back will not return here)
-// and pressing Escape three times in quick succession leaves too.
+// Progressive enhancements only: every page works without this file.
+(function () {
+  // Send a screen reader straight to the list of problems (autofocus alone is not reliable).
+  var summary = document.querySelector('.error-summary');
+  if (summary) { summary.focus(); }
+}());
+
+// "Leave this page quickly": with script, leaving replaces this page in the history
+// (Back will not return here) and pressing Escape three times in quick succession leaves too.
 (function () {
   var link = document.querySelector('.quick-exit');
   if (!link) { return; }

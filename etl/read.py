@@ -84,6 +84,9 @@ def read_responses(path: Path | str, survey_id: str) -> pd.DataFrame:
     finally:
         conn.close()
     frame["id"] = frame["id"].astype("int64")
+    # Text columns (and any column SQLite's loose typing left mixed) as strings, so frames serialise cleanly.
+    for column in frame.columns[frame.dtypes == object]:
+        frame[column] = frame[column].astype("string")
     if emails is not None and not emails.empty:
         by_id = pd.Series(emails["email"].to_numpy(), index=emails["response_id"].astype("int64"))
         frame["email_key"] = email_keys(frame["id"].map(by_id), survey_id)

@@ -53,19 +53,14 @@ def json_list_from_ticks(ticks: pd.DataFrame) -> pd.Series:
 
 def as_codes(values: pd.Series, question: Question) -> pd.Series:
     """Single or Likert answers as a categorical over the question's option codes."""
-    return pd.Categorical(values.astype("object").where(values.notna(), None),
-                          categories=list(question.option_codes))
+    codes = list(question.option_codes)
+    known = values.astype("object").where(values.isin(codes), None)
+    return pd.Categorical(known, categories=codes)
 
 
 def routing_question_ids(survey: Survey) -> set[str]:
     """Questions that only decide which pages are shown (a show_if refers to them)."""
     return {s.show_if.question for s in survey.sections if s.show_if is not None}
-
-
-def answered(frame: pd.DataFrame, column: str) -> pd.Series:
-    values = frame[column]
-    present = values.notna().to_numpy()
-    return pd.Series(present, index=frame.index)
 
 
 def concat_where(parts: pd.Series, mask: pd.Series | np.ndarray, piece: pd.Series | str) -> pd.Series:

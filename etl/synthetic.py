@@ -28,6 +28,7 @@ SAME_PERSON_SHARE = 0.02
 SPEEDER_SHARE = 0.04
 STRAIGHTLINER_SHARE = 0.04
 CAMPAIGN_SHARE = 0.03
+CAMPAIGN_MIN_MEMBERS = 10
 SHARED_DEVICE_SHARE = 0.03     # people on a library or drop-in centre computer share a fingerprint
 SHARED_DEVICES = 20
 LINK_SHARE = 0.35
@@ -248,18 +249,19 @@ def inject_straightliners(people: pd.DataFrame, survey: Survey, truth: pd.DataFr
 
 def inject_campaigns(people: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator) -> None:
     """Distinct people pasting one campaign text, some with changed case, spacing or punctuation."""
-    rows = np.flatnonzero(rng.random(len(people)) < CAMPAIGN_SHARE)
-    language = people["language"].to_numpy()[rows]
-    for lang, texts in CAMPAIGNS.items():
-        members = rows[language == lang]
-        which = rng.integers(0, len(texts), len(members))
-        text = np.array(texts, dtype=object)[which]
+    campaigns = [(lang, i, text) for lang, texts in CAMPAIGNS.items() for i, text in enumerate(texts)]
+    size = max(CAMPAIGN_MIN_MEMBERS, int(len(people) * CAMPAIGN_SHARE / len(campaigns)))
+    free = np.ones(len(people), dtype=bool)
+    language = people["language"].to_numpy()
+    for lang, number, text in campaigns:
+        candidates = np.flatnonzero(free & (language == lang))
+        members = rng.choice(candidates, min(size, len(candidates)), replace=False)
+        free[members] = False
         variant = rng.integers(0, 4, len(members))
-        text = np.where(variant == 1, np.char.upper(text.astype(str)).astype(object), text)
-        text = np.where(variant == 2, np.char.replace(text.astype(str), " ", "  ").astype(object), text)
-        text = np.where(variant == 3, np.char.rstrip(text.astype(str), ".!").astype(object) + "!!", text)
-        people.loc[people.index[members], "one_change"] = text
-        truth.loc[truth.index[members], "campaign"] = [f"{lang}-{w}" for w in which]
+        texts = np.array([text, text.upper(), text.replace(" ", "  "), text.rstrip(".!") + "!!"],
+                         dtype=object)[variant]
+        people.loc[people.index[members], "one_change"] = texts
+        truth.loc[truth.index[members], "campaign"] = f"{lang}-{number}"
 
 
 def exact_copies(originals: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:

@@ -18,7 +18,8 @@ def test_generator_covers_languages_groups_areas_and_injections():
     assert kinds["exact_resubmission"] == 30 and kinds["same_person"] == 20
     assert truth["campaign"].notna().sum() >= 30 and truth["speeder"].any() and truth["straightliner"].any()
     welsh_text = rows.loc[rows["language"] == "cy", "one_change"].dropna()
-    assert welsh_text.str.contains("Mae angen|Hoffwn weld|Rydyn ni angen|Rwy'n cefnogi|Dylai fod").mean() > 0.5
+    assert welsh_text.str.contains("mlynedd yma|ymgyrch", case=False).all()
+    assert not welsh_text.str.contains("years here").any()
 
 
 def test_generator_answers_only_the_respondents_own_branch():

@@ -20,6 +20,7 @@ import pandas as pd
 from survey_app import storage
 from survey_app.definition import SURVEYS_DIR, Question, Survey, load_surveys
 
+from .clean import likert_grids
 from .postcodes import district_authorities
 
 WELSH_SHARE = 0.2
@@ -183,14 +184,12 @@ def _tick_lists(q: Question, n: int, rng: np.random.Generator) -> np.ndarray:
     codes = list(q.option_codes)
     rates = rng.uniform(0.1, 0.5, len(codes))
     for code in q.exclusive:
-        rates[codes.index(code)] = 0.04
+        rates[codes.index(code)] = 0  # ticked alone, below
     ticks = rng.random((n, len(codes))) < rates
-    for code in q.exclusive:
-        ticks[ticks[:, codes.index(code)]] = False
-        ticks[:, codes.index(code)] = ticks[:, codes.index(code)] | False
     exclusive_rows = rng.random(n) < (0.04 if q.exclusive else 0)
     nothing = ~ticks.any(axis=1)
-    ticks[nothing, rng.integers(0, len(codes) - len(q.exclusive), nothing.sum())] = True
+    ordinary = [i for i, code in enumerate(codes) if code not in q.exclusive]
+    ticks[nothing, rng.choice(ordinary, nothing.sum())] = True
     if q.exclusive:
         ticks[exclusive_rows] = False
         ticks[exclusive_rows, codes.index(q.exclusive[0])] = True
@@ -237,8 +236,6 @@ def inject_speeders(people: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Ge
 
 def inject_straightliners(people: pd.DataFrame, survey: Survey, truth: pd.DataFrame,
                           rng: np.random.Generator) -> None:
-    from .clean import likert_grids
-
     for grid in likert_grids(survey):
         rows = rng.random(len(people)) < STRAIGHTLINER_SHARE
         codes = rng.choice(survey.question(grid[0]).option_codes, rows.sum())

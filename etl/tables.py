@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from .read import query_frame, table_exists
-
 
 def connect_analysis(path: Path | str) -> sqlite3.Connection:
     path = Path(path)
@@ -80,11 +78,3 @@ def replace_table(conn: sqlite3.Connection, name: str, frame: pd.DataFrame, surv
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-
-
-def read_table(conn: sqlite3.Connection, name: str, survey_id: str | None = None) -> pd.DataFrame:
-    if not table_exists(conn, name):
-        raise LookupError(f"analysis table '{name}' has not been materialised yet")
-    if survey_id is None:
-        return query_frame(conn, f'select * from "{name}"')
-    return query_frame(conn, f'select * from "{name}" where survey_id = ?', [survey_id])

@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
 export SURVEY_DATABASE ?= $(CURDIR)/var/responses.db
 export ANALYSIS_DATABASE ?= $(CURDIR)/var/analysis.db
 
-.PHONY: run test install compile translations check-translations clean
+.PHONY: run test install compile translations check-translations seed materialize clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,12 +33,26 @@ translations: install
 check-translations: install
 	$(PY) -m pytest -q tests/test_translations.py
 
-run: compile
-	@mkdir -p var
+$(DAGSTER_HOME)/dagster.yaml: dagster_project/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp $< $@
+
+# Demo data so a newcomer can materialise every asset at once; skipped once responses exist.
+seed: install $(DAGSTER_HOME)/dagster.yaml
+	$(PY) -m etl.synthetic --database $(SURVEY_DATABASE) --survey drugs-review --count 400 --if-empty
+
+run: compile seed
 	@echo "Survey:    http://127.0.0.1:5000"
+	@echo "Dagster:   http://127.0.0.1:3000"
 	@trap 'kill 0' INT TERM; \
 	$(VENV)/bin/flask --app survey_app run --host 127.0.0.1 --port 5000 & \
+	$(VENV)/bin/dagster dev -m dagster_project --host 127.0.0.1 --port 3000 & \
 	wait
+
+# Materialise every asset from the command line (the UI does the same).
+materialize: compile seed
+	$(VENV)/bin/dagster asset materialize -m dagster_project --select '*'
+
 
 test: compile
 	$(PY) -m pytest

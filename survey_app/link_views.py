@@ -6,6 +6,7 @@ import io
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    send_file, url_for)
 from flask_babel import force_locale, gettext, lazy_gettext as _l
+from markupsafe import Markup
 
 from . import links
 from .i18n import LANGUAGES, best_language
@@ -137,6 +138,8 @@ def manage_poster(lang, manage_token):
     halves = []
     for half_lang, locale in (("cy", "cy"), ("en", "en_GB")):
         with force_locale(locale):
-            halves.append((half_lang, render_template("_poster_half.html", survey=survey, url=urls[half_lang])))
+            # Markup: this is our own template's output, already escaped by Jinja.
+            half = Markup(render_template("_poster_half.html", survey=survey, url=urls[half_lang]))
+            halves.append((half_lang, half))
     return render_template("poster.html", link=link, survey=survey, halves=halves, urls=urls,
                            manage_token=manage_token)

@@ -285,6 +285,7 @@ def test_the_poster_is_bilingual_with_the_welsh_first(client, make_link):
     assert f"https://llais.example/cy/l/{new.link.token}" in page[welsh:english]
     assert f"https://llais.example/en/l/{new.link.token}" in page[english:]
     assert "Have your say" in page[english:]
-    assert "Dweud eich dweud" in page[welsh:english]
+    assert "Sganiwch y cod QR" in page[welsh:english]
+    assert "Scan the QR code" not in page[welsh:english]
     assert f"/manage/{new.manage_token}/qr.svg" in page
     assert '<meta name="robots" content="noindex, nofollow">' in page

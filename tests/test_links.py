@@ -228,6 +228,16 @@ def test_counts_under_five_are_shown_as_fewer_than_five(client, make_link, db_pa
     assert '<strong class="total">9</strong>' in page
 
 
+def test_days_are_welsh_days_so_a_late_summer_response_counts_on_the_next_day(make_link, db_path):
+    new = make_link()
+    db = storage.connect(db_path)
+    late = dt.datetime(2027, 6, 30, 23, 30, tzinfo=dt.timezone.utc)  # 00:30 on 1 July in Wales (BST)
+    db["responses"].insert({"survey_id": SURVEY, "survey_version": 1, "reference": "LATE-0001",
+                            "submission_key": "late", "submitted_at": storage.iso(late), "language": "cy",
+                            "link_token": new.link.token})
+    assert links.responses_by_day(db, new.link.token) == [(dt.date(2027, 7, 1), 1)]
+
+
 def test_a_small_total_is_suppressed_too(client, make_link, db_path, survey):
     new = make_link()
     add_responses(db_path, survey, new.link.token, {dt.date(2026, 12, 1): 3})

@@ -6,8 +6,9 @@ import re
 import pytest
 import sqlite_utils
 
-from conftest import SURVEY
-from survey_app import links, storage
+from conftest import SURVEY, Respondent
+from survey_app import create_app, links, storage
+from test_survey_journey import answers_for
 
 ORG = "Dyfed Drug and Alcohol Service"
 
@@ -94,8 +95,6 @@ def test_a_duplicate_organisation_and_channel_is_allowed_but_noted(cli, db_path)
 def test_list_shows_each_link_with_its_count_and_addresses(cli, client, db_path):
     poster, email = token_of(create(cli)), token_of(create(cli, org="Ceredigion Youth Service", channel="email"))
     client.get(f"/en/l/{poster}")
-    from conftest import Respondent
-    from test_survey_journey import answers_for
     Respondent(client).complete(answers_for("public"))
     result = cli("list")
     assert result.exit_code == 0
@@ -149,7 +148,6 @@ def test_links_are_created_without_raw_sql_and_survive_a_restart(app, db_path, s
     db = storage.connect(db_path)
     new = links.create_link(db, survey, ORG, "email", clock())
     db.close()
-    from survey_app import create_app
     create_app(app.config)  # migrating again must keep the table and its rows
     db = storage.connect(db_path)
     assert links.get_link(db, new.link.token) == new.link

@@ -91,6 +91,17 @@ def test_the_link_counts_for_the_next_person_on_a_shared_device(client, make_lin
     assert [row["link_token"] for row in stored_responses_of(client)] == [new.link.token] * 2
 
 
+def test_the_link_is_kept_when_the_person_switches_language_half_way(client, make_link):
+    new = make_link()
+    client.get(f"/cy/l/{new.link.token}")
+    welsh = Respondent(client, "cy")
+    welsh.start()
+    assert welsh.answer("about_role", {"respondent_group": "service_user"}).status_code == 303
+    Respondent(client, "en").complete(answers_for("service_user"))
+    [row] = stored_responses_of(client)
+    assert (row["link_token"], row["language"]) == (new.link.token, "en")
+
+
 def _token(client, url):
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
 

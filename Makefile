@@ -25,7 +25,7 @@ compile: install
 
 # Re-extract every string (templates, Python, survey YAML) and merge into the Welsh catalog.
 translations: install
-	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output \
 		--project Llais --copyright-holder "Llais" -o translations/messages.pot .
 	$(PYBABEL) update -i translations/messages.pot -d translations -l cy \
 		--no-fuzzy-matching --ignore-obsolete --no-wrap

@@ -42,6 +42,14 @@ QUESTION_KEYS = {"id", "type", "label", "hint", "required", "options", "scale", 
                  "exclusive", "max_length", "min", "max", "personal", "other_label"}
 
 
+def N_(text: str) -> str:
+    """Mark a default for extraction into the catalogs; it is translated where it is shown."""
+    return text
+
+
+DEFAULT_OTHER_LABEL = N_("Please say what")
+
+
 class DefinitionError(ValueError):
     """A survey definition is wrong; the message says where and why."""
 
@@ -62,7 +70,7 @@ class Question:
     required: bool = False
     options: tuple[Option, ...] = ()
     other: bool = False
-    other_label: str = "Please say what"
+    other_label: str = DEFAULT_OTHER_LABEL
     exclusive: tuple[str, ...] = ()
     max_length: int | None = None
     min: int | None = None
@@ -230,6 +238,11 @@ def _options(raw: Any, qid: str, where: _Where) -> tuple[Option, ...]:
     for item in raw:
         if not isinstance(item, dict) or "code" not in item or "label" not in item:
             where.fail(f"each option needs a code and a label, got {item!r}", question=qid)
+        extra = set(item) - {"code", "label"}
+        if extra:
+            # Usually an unquoted comma in a flow mapping: {code: x, label: Yes, please}
+            where.fail(f"option {item['code']!r} has unexpected key(s) {', '.join(map(str, sorted(extra, key=str)))}; "
+                       "quote a label that contains a comma", question=qid)
         code = str(item["code"])
         if not CODE_RE.match(code):
             where.fail(f"option code {code!r} must be lower-case letters, digits and _", question=qid)
@@ -300,7 +313,7 @@ def _question(raw: Any, section_id: str, scales: dict[str, tuple[Option, ...]], 
     return Question(
         id=qid, type=qtype, label=_text(raw["label"]), section_id=section_id,
         hint=_text(raw.get("hint")), required=bool(raw.get("required", False)),
-        options=options, other=other, other_label=_text(raw.get("other_label") or "Please say what"),
+        options=options, other=other, other_label=_text(raw.get("other_label") or DEFAULT_OTHER_LABEL),
         exclusive=exclusive, max_length=max_length if qtype in DEFAULT_MAX_LENGTH else None,
         min=low, max=high, personal=personal,
     )

@@ -131,6 +131,11 @@ def index(lang):
     return render_template("index.html", surveys=listed)
 
 
+@bp.get("/accessibility")
+def accessibility(lang):
+    return render_template("accessibility.html")
+
+
 @bp.route("/<slug>/", methods=["GET", "POST"])
 def start(lang, slug):
     survey = get_survey(slug)

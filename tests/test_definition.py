@@ -114,6 +114,27 @@ def test_mistakes_name_the_file_the_question_and_the_problem(path, value, proble
     assert problem in message
 
 
+def test_unquoted_comma_in_an_option_label_is_caught():
+    data = yaml.safe_load("""
+slug: mini
+version: 1
+title: Mini
+opens: 2026-01-01
+closes: 2026-12-31
+sections:
+  - id: s
+    title: S
+    questions:
+      - id: q
+        type: single
+        label: Q
+        options:
+          - {code: fluent, label: Yes, fluently}
+""")
+    with pytest.raises(DefinitionError, match="quote a label that contains a comma"):
+        parse_survey(data, "mini.yaml")
+
+
 def test_show_if_cannot_point_forward():
     data = copy.deepcopy(MINIMAL)
     data["sections"][0]["show_if"] = {"question": "likes", "any_of": ["x"]}

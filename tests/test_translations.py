@@ -46,7 +46,7 @@ def test_catalog_is_up_to_date_with_the_code(tmp_path, catalog):
     """Fails when a string was added to a template, form or survey without `make translations`."""
     pot = tmp_path / "messages.pot"
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-                    "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), "."],
+                    "-k", "_l", "-k", "lazy_gettext", "-k", "N_", "-o", str(pot), "."],
                    cwd=ROOT, check=True, capture_output=True)
     with pot.open("rb") as handle:
         extracted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}

@@ -1,0 +1,101 @@
+"""Assets: thin wrappers over etl/, each published as a table in the analysis database."""
+# No "from __future__ import annotations": Dagster inspects the context type hints at definition time.
+
+import pandas as pd
+from dagster import AssetExecutionContext, AssetOut, MetadataValue, Output, asset, multi_asset
+
+from etl import aggregate
+from etl.clean import clean_responses
+from etl.dedupe import deduplicate
+from etl.read import read_responses
+
+from .resources import LlaisResource
+
+GROUP = "analysis"
+
+
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+def raw_responses(context: AssetExecutionContext, llais: LlaisResource) -> pd.DataFrame:
+    """The completed responses of the survey, read (never modified) from the survey database."""
+    frame = read_responses(llais.survey_database, llais.survey_slug)
+    context.add_output_metadata({"source": MetadataValue.path(llais.survey_database)})
+    return frame
+
+
+@multi_asset(
+    group_name=GROUP,
+    outs={
+        "responses_clean": AssetOut(description="One row per readable response: tidy codes, areas and quality "
+                                                "flags with reasons; flags never delete a row."),
+        "quarantined_responses": AssetOut(description="Responses set aside because a stored JSON value could "
+                                                      "not be parsed, by id and column."),
+    },
+)
+def responses_clean(raw_responses: pd.DataFrame, llais: LlaisResource):
+    result = clean_responses(raw_responses, llais.survey())
+    flags = {name: int(result.responses[name].sum()) for name in result.responses
+             if name.startswith("flag_") and result.responses[name].dtype == bool}
+    ids = sorted(result.quarantined["response_id"].unique().tolist())
+    yield Output(result.responses, output_name="responses_clean", metadata={
+        **{name: MetadataValue.int(count) for name, count in flags.items()},
+        "quarantined_response_ids": MetadataValue.json(ids),
+    })
+    yield Output(result.quarantined, output_name="quarantined_responses", metadata={
+        "quarantined_response_ids": MetadataValue.json(ids),
+    })
+
+
+@multi_asset(
+    group_name=GROUP,
+    outs={
+        "responses_deduplicated": AssetOut(description="Clean responses with duplicate copies removed; "
+                                                       "campaign responses kept and marked."),
+        "duplicate_groups": AssetOut(description="Every duplicate and campaign group: the rule that matched, "
+                                                 "each member and the response kept."),
+    },
+)
+def responses_deduplicated(responses_clean: pd.DataFrame, llais: LlaisResource):
+    result = deduplicate(responses_clean, llais.survey())
+    by_rule = result.groups.groupby("rule")["removed"].agg(["size", "sum"])
+    yield Output(result.responses, output_name="responses_deduplicated", metadata={
+        "removed": MetadataValue.int(len(responses_clean) - len(result.responses)),
+        "campaign_responses": MetadataValue.int(int(result.responses["campaign_id"].notna().sum())),
+    })
+    yield Output(result.groups, output_name="duplicate_groups", metadata={
+        f"{rule} (members / removed)": MetadataValue.text(f"{row['size']} / {row['sum']}")
+        for rule, row in by_rule.iterrows()
+    })
+
+
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+def question_summary(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
+    """Count, base and percent for every option of every question, over the deduplicated responses."""
+    return aggregate.question_summary(responses_deduplicated, llais.survey(), llais.welsh())
+
+
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+def summary_by_group(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
+    """question_summary broken down by respondent group."""
+    survey = llais.survey()
+    return aggregate.summary_by(responses_deduplicated, survey, llais.welsh(), "respondent_group",
+                                aggregate.group_categories(survey), "respondent_group")
+
+
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+def summary_by_area(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
+    """question_summary broken down by local authority (stated, else from the postcode district)."""
+    survey = llais.survey()
+    return aggregate.summary_by(responses_deduplicated, survey, llais.welsh(), "area",
+                                aggregate.area_categories(survey), "local_authority")
+
+
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+def free_text(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
+    """Every free-text answer with language and group; emails, phone numbers and full postcodes redacted."""
+    return aggregate.free_text(responses_deduplicated, llais.survey())
+
+
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+def response_volume(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
+    """Responses per day by language, link token and (when the app records links) organisation."""
+    return aggregate.response_volume(responses_deduplicated, llais.survey())

@@ -1,0 +1,121 @@
+"""Asset checks, run against the published tables in the analysis database.
+
+Blocking checks stop downstream assets when a failure would mislead the review team.
+"""
+from __future__ import annotations
+
+from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
+
+from etl.read import query_frame
+from etl.redact import contains_contact_details
+
+from .resources import LlaisResource
+
+
+def _count(llais: LlaisResource, sql: str, *params) -> int:
+    conn = llais.analysis()
+    try:
+        return int(conn.execute(sql, [llais.survey_slug, *params]).fetchone()[0] or 0)
+    finally:
+        conn.close()
+
+
+def _duplicated_ids(llais: LlaisResource, table: str) -> int:
+    return _count(llais, f"select count(*) - count(distinct id) from {table} where survey_id = ?")
+
+
+@asset_check(asset="raw_responses", blocking=True, description="Response ids are unique.")
+def raw_response_ids_unique(llais: LlaisResource) -> AssetCheckResult:
+    repeated = _duplicated_ids(llais, "raw_responses")
+    return AssetCheckResult(passed=repeated == 0, metadata={"repeated_ids": repeated})
+
+
+@asset_check(asset="responses_clean", blocking=True,
+             description="Every raw response is either clean or quarantined, and ids are unique.")
+def clean_reconciles_with_raw(llais: LlaisResource) -> AssetCheckResult:
+    raw = _count(llais, "select count(*) from raw_responses where survey_id = ?")
+    clean = _count(llais, "select count(*) from responses_clean where survey_id = ?")
+    quarantined = _count(llais, "select count(distinct response_id) from quarantined_responses where survey_id = ?")
+    repeated = _duplicated_ids(llais, "responses_clean")
+    return AssetCheckResult(passed=raw == clean + quarantined and repeated == 0, metadata={
+        "raw": raw, "clean": clean, "quarantined": quarantined, "repeated_ids": repeated})
+
+
+@asset_check(asset="quarantined_responses", description="No response was set aside as unreadable.")
+def no_quarantined_responses(llais: LlaisResource) -> AssetCheckResult:
+    conn = llais.analysis()
+    try:
+        rows = query_frame(conn, "select response_id, reference, \"column\", problem from quarantined_responses "
+                                 "where survey_id = ? order by response_id", [llais.survey_slug])
+    finally:
+        conn.close()
+    ids = sorted(set(int(i) for i in rows["response_id"]))
+    # A warning, not a block: the other responses are still sound, but the analyst must see these.
+    return AssetCheckResult(passed=not ids, severity=AssetCheckSeverity.WARN, metadata={
+        "quarantined_response_ids": MetadataValue.json(ids),
+        "problems": MetadataValue.md(rows.to_csv(index=False) if ids else "none"),
+    })
+
+
+@asset_check(asset="responses_deduplicated", blocking=True,
+             description="Clean = deduplicated + removed duplicates, and ids are unique.")
+def deduplicated_reconciles_with_clean(llais: LlaisResource) -> AssetCheckResult:
+    clean = _count(llais, "select count(*) from responses_clean where survey_id = ?")
+    kept = _count(llais, "select count(*) from responses_deduplicated where survey_id = ?")
+    removed = _count(llais, "select count(distinct response_id) from duplicate_groups "
+                            "where survey_id = ? and removed = 1")
+    repeated = _duplicated_ids(llais, "responses_deduplicated")
+    return AssetCheckResult(passed=clean == kept + removed and repeated == 0, metadata={
+        "clean": clean, "deduplicated": kept, "removed": removed, "repeated_ids": repeated})
+
+
+def _summary_check(table: str, breakdown: str | None):
+    group_by = f"question_id, {breakdown}" if breakdown else "question_id"
+
+    @asset_check(asset=table, name=f"{table}_figures_consistent", blocking=True,
+                 description="Percents lie in 0-100 and single-choice option counts sum to the base.")
+    def check(llais: LlaisResource) -> AssetCheckResult:
+        out_of_range = _count(llais, f"select count(*) from {table} where survey_id = ? and percent is not null "
+                                     "and (percent < 0 or percent > 100)")
+        mismatched = _count(llais, f"select count(*) from (select {group_by} from {table} where survey_id = ? "
+                                   f"and question_type = 'single' group by {group_by} "
+                                   "having sum(count) <> max(base))")
+        return AssetCheckResult(passed=out_of_range == 0 and mismatched == 0, metadata={
+            "percents_out_of_range": out_of_range, "single_choice_sums_not_base": mismatched})
+
+    return check
+
+
+@asset_check(asset="question_summary", blocking=True,
+             description="Every question in the survey definition appears in question_summary.")
+def every_question_summarised(llais: LlaisResource) -> AssetCheckResult:
+    conn = llais.analysis()
+    try:
+        present = {r[0] for r in conn.execute("select distinct question_id from question_summary "
+                                              "where survey_id = ?", [llais.survey_slug])}
+    finally:
+        conn.close()
+    missing = [q.id for q in llais.survey().questions if q.id not in present]
+    return AssetCheckResult(passed=not missing, metadata={"missing_questions": MetadataValue.json(missing)})
+
+
+@asset_check(asset="free_text", blocking=True, description="No email address or phone number is left in free_text.")
+def no_contact_details_in_free_text(llais: LlaisResource) -> AssetCheckResult:
+    conn = llais.analysis()
+    try:
+        text = query_frame(conn, "select response_id, text from free_text where survey_id = ?", [llais.survey_slug])
+    finally:
+        conn.close()
+    leaks = text.loc[contains_contact_details(text["text"]), "response_id"] if len(text) else text["response_id"]
+    return AssetCheckResult(passed=leaks.empty, metadata={
+        "answers_with_contact_details": len(leaks),
+        "response_ids": MetadataValue.json(sorted(int(i) for i in leaks.unique())[:50]),
+    })
+
+
+ASSET_CHECKS = [
+    raw_response_ids_unique, clean_reconciles_with_raw, no_quarantined_responses,
+    deduplicated_reconciles_with_clean, every_question_summarised, no_contact_details_in_free_text,
+    _summary_check("question_summary", None), _summary_check("summary_by_group", "respondent_group"),
+    _summary_check("summary_by_area", "local_authority"),
+]

@@ -1,0 +1,89 @@
+"""Resources: where the survey and analysis databases are, and which survey to analyse."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, MetadataValue, OutputContext
+
+from etl.labels import TRANSLATIONS_DIR, welsh_catalog
+from etl.tables import connect_analysis, replace_table
+from survey_app.definition import SURVEYS_DIR, Survey, load_surveys
+
+from .preview import markdown_preview
+
+DEFAULT_SURVEY = "drugs-review"
+
+
+class LlaisResource(ConfigurableResource):
+    """Paths and the survey slug; defaults come from the environment (see from_env)."""
+
+    survey_database: str
+    analysis_database: str
+    survey_slug: str = DEFAULT_SURVEY
+    surveys_dir: str = str(SURVEYS_DIR)
+    translations_dir: str = str(TRANSLATIONS_DIR)
+
+    @classmethod
+    def from_env(cls) -> "LlaisResource":
+        return cls(
+            survey_database=os.environ.get("SURVEY_DATABASE", "var/responses.db"),
+            analysis_database=os.environ.get("ANALYSIS_DATABASE", "var/analysis.db"),
+            survey_slug=os.environ.get("SURVEY_SLUG", DEFAULT_SURVEY),
+            surveys_dir=os.environ.get("SURVEYS_DIR", str(SURVEYS_DIR)),
+        )
+
+    def survey(self) -> Survey:
+        surveys = load_surveys(self.surveys_dir)
+        if self.survey_slug not in surveys:
+            raise ValueError(f"No survey '{self.survey_slug}' in {self.surveys_dir}; "
+                             f"found: {', '.join(sorted(surveys)) or 'none'}")
+        return surveys[self.survey_slug]
+
+    def welsh(self) -> dict[str, str]:
+        return welsh_catalog(self.translations_dir)
+
+    def analysis(self):
+        return connect_analysis(self.analysis_database)
+
+
+class AnalysisTableIOManager(ConfigurableIOManager):
+    """Publishes each asset as a table in the analysis database, and hands it on as Parquet.
+
+    The table (replaced atomically) is what the review team reads; the Parquet
+    copy keeps dtypes (categoricals, nullable integers) and loads far faster
+    than SQLite, so downstream assets get exactly the frame that was written.
+    """
+
+    analysis_database: str
+    survey_slug: str = DEFAULT_SURVEY
+
+    def _parquet(self, name: str) -> Path:
+        folder = Path(self.analysis_database).parent / "analysis_frames" / self.survey_slug
+        return folder / f"{name}.parquet"
+
+    def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
+        name = context.asset_key.path[-1]
+        conn = connect_analysis(self.analysis_database)
+        try:
+            replace_table(conn, name, obj, self.survey_slug)
+        finally:
+            conn.close()
+        path = self._parquet(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_suffix(".parquet.tmp")
+        obj.to_parquet(staging, index=False)
+        staging.replace(path)
+        context.add_output_metadata({
+            "dagster/row_count": MetadataValue.int(len(obj)),
+            "table": MetadataValue.text(f"{name} in {self.analysis_database}"),
+            "preview": MetadataValue.md(markdown_preview(obj)),
+        })
+
+    def load_input(self, context: InputContext) -> pd.DataFrame:
+        name = context.asset_key.path[-1]
+        path = self._parquet(name)
+        if not path.is_file():
+            raise FileNotFoundError(f"{name} has not been materialised yet (no {path})")
+        return pd.read_parquet(path)

@@ -1,0 +1,68 @@
+"""Vectorised helpers for stored answers (multiple choice is JSON list text)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from survey_app.definition import Question, Survey
+
+# A JSON list of plain strings, as storage writes it; anything else gets a full json.loads.
+_SIMPLE_JSON_LIST = r'\[\s*(?:"[^"\\]*"\s*(?:,\s*"[^"\\]*"\s*)*)?\]'
+
+
+def unparseable_json(values: pd.Series) -> pd.Series:
+    """True where a stored value is not a JSON list of strings (missing values are fine)."""
+    text = values.astype("string")
+    simple = text.str.fullmatch(_SIMPLE_JSON_LIST).fillna(True).astype(bool)
+    bad = pd.Series(False, index=values.index)
+    for index, value in text[~simple].items():
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            bad[index] = True
+            continue
+        bad[index] = not (isinstance(parsed, list) and all(isinstance(v, str) for v in parsed))
+    return bad
+
+
+def option_ticked(values: pd.Series, code: str) -> pd.Series:
+    """True where the JSON list text holds this option code."""
+    return values.astype("string").str.contains(f'"{code}"', regex=False).fillna(False).astype(bool)
+
+
+def ticked_matrix(values: pd.Series, question: Question) -> pd.DataFrame:
+    return pd.DataFrame({code: option_ticked(values, code) for code in question.option_codes},
+                        index=values.index)
+
+
+def codes_ticked_count(values: pd.Series) -> pd.Series:
+    """How many codes each list holds, known or not (each code is one quoted string)."""
+    return (values.astype("string").str.count('"').fillna(0) // 2).astype("int64")
+
+
+def json_list_from_ticks(ticks: pd.DataFrame) -> pd.Series:
+    """Canonical JSON list text (definition order) from a ticked matrix; no ticks -> missing."""
+    parts = pd.Series("", index=ticks.index, dtype="object")
+    for code in ticks.columns:
+        parts = parts.where(~ticks[code].to_numpy(), parts + f',"{code}"')
+    text = "[" + parts.str[1:] + "]"
+    return text.where(parts != "").astype("string")
+
+
+def as_codes(values: pd.Series, question: Question) -> pd.Series:
+    """Single or Likert answers as a categorical over the question's option codes."""
+    codes = list(question.option_codes)
+    known = values.astype("object").where(values.isin(codes), None)
+    return pd.Categorical(known, categories=codes)
+
+
+def routing_question_ids(survey: Survey) -> set[str]:
+    """Questions that only decide which pages are shown (a show_if refers to them)."""
+    return {s.show_if.question for s in survey.sections if s.show_if is not None}
+
+
+def concat_where(parts: pd.Series, mask: pd.Series | np.ndarray, piece: pd.Series | str) -> pd.Series:
+    """Append piece to each string where mask holds (building per-row lists without a Python loop)."""
+    return parts.where(~np.asarray(mask, dtype=bool), parts + piece)

@@ -1,0 +1,80 @@
+"""Write and read analysis tables in SQLite, one table at a time and atomically."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+
+
+def connect_analysis(path: Path | str) -> sqlite3.Connection:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def sqlite_type(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_integer_dtype(series):
+        return "INTEGER"
+    if pd.api.types.is_float_dtype(series):
+        return "REAL"
+    return "TEXT"
+
+
+def _column_values(series: pd.Series) -> list:
+    """Plain Python values with None for missing, which sqlite3 binds fastest."""
+    if pd.api.types.is_bool_dtype(series):
+        values = series.astype("Int64")
+    elif isinstance(series.dtype, pd.CategoricalDtype):
+        values = series.astype("object")
+    else:
+        values = series
+    array = values.astype("object").to_numpy()
+    missing = pd.isna(array)
+    if missing.any():
+        array = array.copy()
+        array[missing] = None
+    if pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(series):
+        return [None if v is None else int(v) for v in array]
+    if pd.api.types.is_float_dtype(values):
+        return [None if v is None else float(v) for v in array]
+    return array.tolist()
+
+
+def replace_table(conn: sqlite3.Connection, name: str, frame: pd.DataFrame, survey_id: str) -> None:
+    """Replace one survey's rows of a table in one transaction.
+
+    The new rows go into a staging table with the other surveys' rows copied
+    across, which then takes the table's place: a reader sees the old table or
+    the new one, never half of one, and other consultations' rows survive.
+    """
+    staging = f"_staging_{name}"
+    types = {c: sqlite_type(frame[c]) for c in frame.columns}
+    old_columns = [row[1] for row in conn.execute(f'pragma table_info("{name}")')]
+    has_survey_id = "survey_id" in old_columns
+    for column in old_columns:
+        types.setdefault(column, "")
+    definition = ", ".join(f'"{c}" {t}'.strip() for c, t in types.items())
+    names = ", ".join(f'"{c}"' for c in frame.columns)
+    placeholders = ", ".join("?" * len(frame.columns))
+    rows = zip(*(_column_values(frame[c]) for c in frame.columns))
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(f'DROP TABLE IF EXISTS "{staging}"')
+        conn.execute(f'CREATE TABLE "{staging}" ({definition})')
+        conn.executemany(f'INSERT INTO "{staging}" ({names}) VALUES ({placeholders})', rows)
+        if has_survey_id:
+            kept = ", ".join(f'"{c}"' for c in old_columns)
+            conn.execute(f'INSERT INTO "{staging}" ({kept}) SELECT {kept} FROM "{name}" WHERE survey_id <> ?',
+                         [survey_id])
+        conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+        conn.execute(f'ALTER TABLE "{staging}" RENAME TO "{name}"')
+        if "survey_id" in types:
+            conn.execute(f'CREATE INDEX "{name}_survey_id" ON "{name}" (survey_id)')
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

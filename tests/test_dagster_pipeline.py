@@ -1,0 +1,164 @@
+"""Materialise every asset in-process on generated data and check the published tables."""
+import sqlite3
+
+import pandas as pd
+import pytest
+from dagster import AssetCheckSeverity, DagsterInstance
+
+from dagster_project import build_definitions, defs
+from dagster_project.resources import LlaisResource
+from etl import synthetic
+from tests.etl_fixtures import SURVEY
+
+COUNT = 1500
+TABLES = ["raw_responses", "responses_clean", "quarantined_responses", "responses_deduplicated",
+          "duplicate_groups", "question_summary", "summary_by_group", "summary_by_area", "free_text",
+          "response_volume"]
+
+
+def run(survey_db, analysis_db):
+    job = build_definitions(LlaisResource(survey_database=str(survey_db), analysis_database=str(analysis_db))
+                            ).resolve_job_def("refresh_analysis")
+    return job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
+
+
+def table(path, name):
+    with sqlite3.connect(path) as conn:
+        return pd.read_sql(f'select * from "{name}"', conn)
+
+
+def check_results(result):
+    return {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
+            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pipeline")
+    survey_db, analysis_db = folder / "responses.db", folder / "analysis.db"
+    synthetic.write(survey_db, SURVEY, COUNT, seed=7)
+    result = run(survey_db, analysis_db)
+    return survey_db, analysis_db, result
+
+
+def test_definitions_load_with_a_stopped_schedule():
+    assert {a.key.path[-1] for a in defs.resolve_all_asset_specs()} == set(TABLES)
+    schedule = defs.resolve_schedule_def("daily_refresh")
+    assert schedule.default_status.value == "STOPPED"
+
+
+def test_every_asset_materialises_and_every_check_passes(pipeline):
+    _, analysis_db, result = pipeline
+    assert result.success
+    checks = check_results(result)
+    assert len(checks) == 9
+    assert all(c.passed for c in checks.values()), [n for n, c in checks.items() if not c.passed]
+    for name in TABLES:
+        assert (table(analysis_db, name)["survey_id"] == SURVEY.slug).all()
+
+
+def test_each_asset_reports_row_count_and_preview(pipeline):
+    _, analysis_db, result = pipeline
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        name = event.materialization.asset_key.path[-1]
+        assert metadata["dagster/row_count"].value == len(table(analysis_db, name))
+        assert "| survey_id |" in metadata["preview"].value or "| id |" in metadata["preview"].value
+
+
+def test_row_counts_reconcile(pipeline):
+    _, analysis_db, _ = pipeline
+    raw, clean = table(analysis_db, "raw_responses"), table(analysis_db, "responses_clean")
+    dedup, groups = table(analysis_db, "responses_deduplicated"), table(analysis_db, "duplicate_groups")
+    assert len(raw) == len(clean) == COUNT
+    assert len(clean) == len(dedup) + groups.loc[groups["removed"] == 1, "response_id"].nunique()
+
+
+def test_dedup_scores_against_ground_truth(pipeline):
+    survey_db, analysis_db, _ = pipeline
+    with sqlite3.connect(survey_db) as conn:
+        truth = pd.read_sql("select t.*, r.id from synthetic_truth t join responses r using (reference)", conn)
+        ids = dict(pd.read_sql("select reference, id from responses", conn).values)
+    groups = table(analysis_db, "duplicate_groups")
+    removed = groups[groups["removed"] == 1].set_index("response_id")
+    exact = truth[truth["kind"] == "exact_resubmission"]
+    assert exact["id"].isin(removed.index).all()
+    assert (removed.loc[exact["id"], "rule"] == "exact_resubmission").all()
+    # A same-person pair is found when exactly one of the two is removed.
+    pairs = truth[truth["kind"] == "same_person"]
+    one_removed = pairs["id"].isin(removed.index) ^ pairs["duplicate_of"].map(ids).isin(removed.index)
+    assert one_removed.mean() >= 0.95
+    # Nobody outside an injected duplicate is removed.
+    involved = set(exact["id"]) | set(pairs["id"]) | set(pairs["duplicate_of"].map(ids))
+    assert set(removed.index) <= involved
+
+
+def test_campaigns_are_flagged_not_removed(pipeline):
+    survey_db, analysis_db, _ = pipeline
+    with sqlite3.connect(survey_db) as conn:
+        members = pd.read_sql("select r.id from synthetic_truth t join responses r using (reference) "
+                              "where t.campaign is not null", conn)["id"]
+    dedup = table(analysis_db, "responses_deduplicated").set_index("id")
+    found = dedup.loc[dedup.index.intersection(members), "campaign_id"]
+    assert found.notna().mean() == 1.0
+    assert dedup["campaign_id"].notna().sum() <= len(members) * 1.05
+
+
+def test_quality_flags_find_injected_speeders_and_straightliners(pipeline):
+    survey_db, analysis_db, _ = pipeline
+    with sqlite3.connect(survey_db) as conn:
+        truth = pd.read_sql("select r.id, t.speeder, t.straightliner from synthetic_truth t "
+                            "join responses r using (reference)", conn).set_index("id")
+    clean = table(analysis_db, "responses_clean").set_index("id")
+    assert clean.loc[truth.index[truth["speeder"] == 1], "flag_speeder"].all()
+    assert clean.loc[truth.index[truth["straightliner"] == 1], "flag_straightliner"].all()
+
+
+def test_summary_and_free_text_tables(pipeline):
+    _, analysis_db, _ = pipeline
+    summary = table(analysis_db, "question_summary")
+    assert set(summary["question_id"]) == {q.id for q in SURVEY.questions}
+    assert summary["percent"].dropna().between(0, 100).all()
+    free = table(analysis_db, "free_text")
+    assert set(free["language"]) == {"cy", "en"}
+    assert not free["text"].str.contains("@example.com|07700 900123").any()
+    areas = set(table(analysis_db, "summary_by_area")["local_authority"])
+    assert {"carmarthenshire", "ceredigion", "pembrokeshire", "powys"} <= areas
+    volume = table(analysis_db, "response_volume")
+    assert volume["responses"].sum() == len(table(analysis_db, "responses_deduplicated"))
+
+
+def test_rematerialising_gives_identical_tables(pipeline, tmp_path):
+    survey_db, analysis_db, _ = pipeline
+    before = {name: table(analysis_db, name) for name in TABLES}
+    assert run(survey_db, analysis_db).success
+    for name in TABLES:
+        pd.testing.assert_frame_equal(table(analysis_db, name), before[name])
+
+
+def test_missing_survey_database_fails_naming_the_path(tmp_path):
+    missing = tmp_path / "nowhere" / "responses.db"
+    result = run(missing, tmp_path / "analysis.db")
+    assert not result.success
+    failures = [e for e in result.all_events if e.is_step_failure]
+    assert str(missing) in failures[0].step_failure_data.error.to_string()
+    assert not missing.exists()
+
+
+def test_corrupt_and_old_version_rows_are_reported_not_crashed_on(tmp_path):
+    survey_db, analysis_db = tmp_path / "responses.db", tmp_path / "analysis.db"
+    synthetic.write(survey_db, SURVEY, 200, seed=3)
+    with sqlite3.connect(survey_db) as conn:
+        conn.execute("""update responses set concerns = '["cannabis", ' where id = 5""")
+        conn.execute("update responses set survey_version = 0 where id = 9")
+    result = run(survey_db, analysis_db)
+    assert result.success  # the unreadable row is set aside; the rest is analysed
+    quarantined = table(analysis_db, "quarantined_responses")
+    assert quarantined["response_id"].tolist() == [5]
+    check = check_results(result)["no_quarantined_responses"]
+    assert not check.passed and check.severity == AssetCheckSeverity.WARN
+    assert check.metadata["quarantined_response_ids"].value == [5]
+    clean = table(analysis_db, "responses_clean").set_index("id")
+    assert 5 not in clean.index
+    assert clean.loc[9, "flag_old_version"] == 1
+    assert check_results(result)["clean_reconciles_with_raw"].passed

@@ -1,0 +1,114 @@
+import json
+
+import pandas as pd
+
+from etl.clean import clean_responses, likert_grids
+from etl.postcodes import local_authority_of, normalise_outward_codes
+from tests.etl_fixtures import SURVEY, raw_frame, raw_row
+
+GRID = ["confident_tackling", "report_acted_on", "police_visible", "partners_work_together"]
+
+
+def clean(*rows):
+    return clean_responses(raw_frame(*rows), SURVEY)
+
+
+def test_speeder_is_flagged_with_reason_and_kept():
+    rows = [raw_row(i, dealing_problem="minor", duration_seconds=600) for i in range(1, 6)]
+    rows.append(raw_row(6, dealing_problem="minor", duration_seconds=100))
+    out = clean(*rows).responses
+    assert len(out) == 6
+    speeder = out.set_index("id").loc[6]
+    assert speeder["flag_speeder"]
+    assert "under a third of the median 600 s" in speeder["flag_reasons"]
+    assert json.loads(speeder["quality_flags"]) == ["speeder"]
+    assert not out.set_index("id").loc[1, "flag_speeder"]
+
+
+def test_straightliner_needs_the_same_answer_across_the_whole_grid():
+    same = raw_row(1, **{q: "agree" for q in GRID})
+    varied = raw_row(2, **{q: "agree" for q in GRID[:-1]}, partners_work_together="disagree")
+    partial = raw_row(3, **{q: "agree" for q in GRID[:-1]})
+    out = clean(same, varied, partial).responses.set_index("id")
+    assert likert_grids(SURVEY) == [GRID]
+    assert out["flag_straightliner"].tolist() == [True, False, False]
+    assert "gave 'agree' to all 4" in out.loc[1, "flag_reasons"]
+
+
+def test_empty_response_is_flagged_but_kept():
+    out = clean(raw_row(1), raw_row(2, one_change="More police")).responses.set_index("id")
+    assert out["flag_empty"].tolist() == [True, False]
+
+
+def test_free_text_is_trimmed_and_nfc_normalised():
+    decomposed = "  Mae angen mwy o heddlu yn y dre\u0301  "
+    out = clean(raw_row(1, one_change=decomposed), raw_row(2, one_change="   ")).responses
+    assert out.loc[0, "one_change"] == "Mae angen mwy o heddlu yn y dré"
+    assert pd.isna(out.loc[1, "one_change"])
+
+
+def test_postcode_is_upper_cased_validated_and_mapped_to_an_authority():
+    out = clean(raw_row(1, postcode_district=" sa31 "), raw_row(2, postcode_district="LD1"),
+                raw_row(3, postcode_district="not a postcode"), raw_row(4, postcode_district="CF10")
+                ).responses.set_index("id")
+    assert out["postcode_district"].tolist()[:2] == ["SA31", "LD1"]
+    assert pd.isna(out.loc[3, "postcode_district"]) and out.loc[3, "flag_invalid_postcode"]
+    assert out["postcode_local_authority"].tolist()[:2] == ["carmarthenshire", "powys"]
+    assert pd.isna(out.loc[4, "postcode_local_authority"])  # outside Dyfed-Powys: a valid code, no authority
+
+
+def test_area_prefers_the_stated_authority_over_the_postcode():
+    out = clean(raw_row(1, local_authority="ceredigion", postcode_district="LD1"),
+                raw_row(2, local_authority="prefer_not", postcode_district="SA61"),
+                raw_row(3)).responses
+    assert out["area"].tolist()[:2] == ["ceredigion", "pembrokeshire"]
+    assert pd.isna(out.loc[2, "area"])
+
+
+def test_normalise_outward_codes_rejects_full_postcodes():
+    codes = normalise_outward_codes(pd.Series(["SA31 1AB", "sy23", None]))
+    assert pd.isna(codes[0]) and codes[1] == "SY23" and pd.isna(codes[2])
+    assert local_authority_of(pd.Series(["NP8"])).tolist() == ["powys"]
+
+
+def test_answers_not_valid_for_the_branch_are_removed_and_flagged():
+    police_answer_from_public = raw_row(1, respondent_group="public", police_role="officer", seen_dealing="yes")
+    out = clean(police_answer_from_public).responses.iloc[0]
+    assert pd.isna(out["police_role"]) and out["seen_dealing"] == "yes"
+    assert out["flag_branch_answer_removed"]
+    assert "'police_role' not asked" in out["flag_reasons"]
+
+
+def test_unknown_codes_are_dropped_and_flagged():
+    out = clean(raw_row(1, dealing_problem="enormous", concerns=["cannabis", "aliens"])).responses.iloc[0]
+    assert pd.isna(out["dealing_problem"])
+    assert json.loads(out["concerns"]) == ["cannabis"]
+    assert out["flag_invalid_answer"]
+
+
+def test_exclusive_option_wins_over_other_ticks():
+    out = clean(raw_row(1, concerns=["cannabis", "none"])).responses.iloc[0]
+    assert json.loads(out["concerns"]) == ["none"]
+
+
+def test_old_version_row_is_kept_and_flagged():
+    old = raw_row(1, survey_version=SURVEY.version - 1 if SURVEY.version > 1 else 0, dealing_problem="minor")
+    frame = raw_frame(old, raw_row(2, dealing_problem="minor"))
+    frame["retired_question"] = ["yes", None]
+    out = clean_responses(frame, SURVEY).responses.set_index("id")
+    assert out["flag_old_version"].tolist() == [True, False]
+    assert "answers question 'retired_question'" in out.loc[1, "flag_reasons"]
+    assert out.loc[1, "dealing_problem"] == "minor"
+
+
+def test_corrupt_json_row_is_quarantined_by_id():
+    frame = raw_frame(raw_row(1, concerns=["cannabis"]), raw_row(2))
+    frame.loc[1, "concerns"] = '["cannabis", '
+    result = clean_responses(frame, SURVEY)
+    assert result.responses["id"].tolist() == [1]
+    assert result.quarantined[["response_id", "column"]].values.tolist() == [[2, "concerns"]]
+
+
+def test_intake_flags_are_carried_through():
+    out = clean(raw_row(1, quality_flags='["honeypot"]', one_change="x")).responses.iloc[0]
+    assert out["flag_intake"] and "flagged at intake: honeypot" in out["flag_reasons"]

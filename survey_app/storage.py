@@ -81,9 +81,23 @@ def _create_core_tables(db: sqlite_utils.Database) -> None:
     }, pk="id", not_null={"survey_id", "started_at", "answers"}, if_not_exists=True)
 
 
+def _create_links_table(db: sqlite_utils.Database) -> None:
+    """Service-provider links (see survey_app/links.py); only a hash of each manage secret is kept."""
+    db["links"].create({
+        "token": str, "survey_id": str, "organisation": str, "channel": str, "created_at": str,
+        "expires_on": str, "active": int, "disabled_at": str, "manage_hash": str,
+    }, pk="token", not_null={"survey_id", "organisation", "channel", "created_at", "active", "manage_hash"},
+        if_not_exists=True)
+    db["links"].create_index(["manage_hash"], unique=True, if_not_exists=True)
+    db["links"].create_index(["survey_id"], if_not_exists=True)
+    # Providers' pages and `links list` count responses by link.
+    db["responses"].create_index(["link_token"], if_not_exists=True)
+
+
 # Applied in order; PRAGMA user_version records how many have run. Append only.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _create_core_tables,
+    _create_links_table,
 ]
 
 

@@ -7,7 +7,7 @@ from flask import (Blueprint, abort, current_app, flash, g, make_response, redir
                    request, session, url_for)
 from flask_babel import format_date, gettext
 
-from . import storage
+from . import links, storage
 from .definition import Section, Survey
 from .fingerprint import client_fingerprint
 from .forms import ConsentForm, section_form
@@ -97,8 +97,26 @@ def page_url(survey: Survey, section: Section) -> str:
     return url_for("survey.page", slug=survey.slug, section_id=section.id)
 
 
+def remember_link(survey_id: str, token: str) -> None:
+    """Keep the link a person arrived by, for every response started on this device afterwards."""
+    session["link_tokens"] = {**session.get("link_tokens", {}), survey_id: token}
+    session.permanent = True
+
+
+def forget_links() -> None:
+    session.pop("link_tokens", None)
+
+
+def link_token_for(survey: Survey) -> str | None:
+    """The remembered link, if it still counts now (it may have been disabled or expired since)."""
+    token = session.get("link_tokens", {}).get(survey.slug)
+    if token and links.usable_link(get_db(), token, survey.slug, now()):
+        return token
+    return None
+
+
 def start_new_draft(survey: Survey) -> storage.Draft:
-    draft = storage.new_draft(get_db(), survey, g.lang, now())
+    draft = storage.new_draft(get_db(), survey, g.lang, now(), link_token=link_token_for(survey))
     remember_draft(survey, draft.id)
     return draft
 

@@ -44,9 +44,13 @@ def build_app(test_config: dict | None = None) -> Flask:
     _register_template_helpers(app)
     _register_error_pages(app)
 
+    from .link_views import bp as links_bp
+    from .links_cli import links_group
     from .views import bp as survey_bp
 
     app.register_blueprint(survey_bp)
+    app.register_blueprint(links_bp)
+    app.cli.add_command(links_group)
 
     @app.get("/")
     def choose_language():

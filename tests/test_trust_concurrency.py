@@ -62,14 +62,16 @@ def server(tmp_path):
 
 
 def wait_until_serving(base: str, process: subprocess.Popen, log: Path) -> None:
+    probe = requests.Session()
+    probe.trust_env = False
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"gunicorn exited early:\n{log.read_text()}")
         try:
-            if requests.get(f"{base}/en/", timeout=2).status_code == 200:
+            if probe.get(f"{base}/en/", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     pytest.fail(f"gunicorn did not start within 30 s:\n{log.read_text()}")
 

@@ -106,9 +106,12 @@ def submission_limit() -> str:
 
 
 def init_limiter(app: Flask, blueprint: Blueprint) -> Limiter:
-    """Limit the POSTs (answers, consent) of the survey blueprint; pages stay free to read."""
+    """Limit the POSTs (answers, consent) of the survey blueprint; pages stay free to read.
+
+    One count across all the survey's forms, so a script cannot get a fresh
+    allowance by posting to a different page."""
     limiter = Limiter(client_key, app=app)
-    limiter.limit(submission_limit, methods=["POST"])(blueprint)
+    limiter.shared_limit(submission_limit, scope="survey-posts", methods=["POST"])(blueprint)
     return limiter
 
 

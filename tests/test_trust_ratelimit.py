@@ -64,6 +64,15 @@ def test_worker_processes_share_one_count(limited_config):
     assert post_consent(worker_b).status_code == 429
 
 
+def test_posts_to_different_pages_share_one_allowance(limited_config):
+    client = device(create_app(limited_config))
+    respondent = Respondent(client)
+    respondent.start()
+    assert respondent.answer("about_role", {"respondent_group": "public"}).status_code == 303
+    assert respondent.answer("local_problem", {}).status_code == 303
+    assert respondent.answer("concerns", {"concerns": ["county_lines"]}).status_code == 429
+
+
 def test_rate_limiting_can_be_switched_off(limited_config):
     client = device(create_app({**limited_config, "RATELIMIT_ENABLED": False}))
     assert all(post_consent(client).status_code == 303 for _ in range(5))

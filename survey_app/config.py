@@ -50,6 +50,13 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict:
     SURVEYS_DIR         folder of survey definitions (default: the shipped surveys)
     PUBLIC_BASE_URL     the public address used in printed links (default http://127.0.0.1:5000)
     LLAIS_VAR_DIR       where development files live (default var)
+    TRUSTED_PROXIES     how many reverse proxies sit in front of the app and set X-Forwarded-*
+                        headers (default 0: the headers are ignored, as they can be forged)
+    RATELIMIT_SUBMISSIONS  form posts allowed per client (default "100 per 10 minutes;1000 per day")
+    RATELIMIT_STORAGE_URI  where the counters live, shared by all worker processes
+                        (default sqlite:/// beside the responses database, ratelimit.db)
+    RATELIMIT_ENABLED   "0" turns rate limiting off (default on)
+    MIN_SECONDS_ON_PAGE a first answer to a page sooner than this is flagged "too_fast" (default 2)
     """
     environ = os.environ if environ is None else environ
     var_dir = Path(environ.get("LLAIS_VAR_DIR", DEFAULT_VAR_DIR))
@@ -64,4 +71,25 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict:
     }
     if environ.get("SURVEYS_DIR"):
         settings["SURVEYS_DIR"] = environ["SURVEYS_DIR"]
+    if environ.get("TRUSTED_PROXIES"):
+        settings["TRUSTED_PROXIES"] = _whole_number(environ, "TRUSTED_PROXIES")
+    if environ.get("MIN_SECONDS_ON_PAGE"):
+        settings["MIN_SECONDS_ON_PAGE"] = _whole_number(environ, "MIN_SECONDS_ON_PAGE")
+    for name in ("RATELIMIT_SUBMISSIONS", "RATELIMIT_STORAGE_URI"):
+        if environ.get(name):
+            settings[name] = environ[name]
+    if environ.get("RATELIMIT_ENABLED"):
+        settings["RATELIMIT_ENABLED"] = environ["RATELIMIT_ENABLED"].strip().lower() not in ("0", "false", "no", "off")
     return settings
+
+
+def _whole_number(environ: Mapping[str, str], name: str) -> int:
+    value = environ[name].strip()
+    if not value.isdigit():
+        raise ConfigurationError(f"{name} must be a whole number of 0 or more, not {value!r}.")
+    return int(value)
+
+
+def sqlite_uri(path: Path | str) -> str:
+    """A storage URI for the rate-limit counters in the SQLite file at `path`."""
+    return f"sqlite:///{path}"

@@ -26,13 +26,13 @@ class StorageUnavailable(RuntimeError):
     """The database could not take the write now (locked or failing); a retry may succeed."""
 
 
-def connect(path: Path | str) -> sqlite_utils.Database:
+def connect(path: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite_utils.Database:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+    conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
                            check_same_thread=False)
     db = sqlite_utils.Database(conn)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA synchronous = NORMAL")
@@ -94,10 +94,18 @@ def _create_links_table(db: sqlite_utils.Database) -> None:
     db["responses"].create_index(["link_token"], if_not_exists=True)
 
 
+def _create_erasures_table(db: sqlite_utils.Database) -> None:
+    # Only the reference and the time: enough for the ETL to remove the response
+    # downstream and to prove the erasure happened, nothing about the person.
+    db["erasures"].create({"reference": str, "erased_at": str}, pk="reference",
+                          not_null={"erased_at"}, if_not_exists=True)
+
+
 # Applied in order; PRAGMA user_version records how many have run. Append only.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _create_core_tables,
     _create_links_table,
+    _create_erasures_table,
 ]
 
 

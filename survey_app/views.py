@@ -7,7 +7,7 @@ from flask import (Blueprint, abort, current_app, flash, g, make_response, redir
                    request, session, url_for)
 from flask_babel import format_date, gettext
 
-from . import links, storage
+from . import links, quality, storage
 from .definition import Section, Survey
 from .fingerprint import client_fingerprint
 from .forms import ConsentForm, section_form
@@ -176,14 +176,23 @@ def page(lang, slug, section_id):
             flash(gettext("Please answer the earlier questions first. Nothing from that page was saved."))
         return redirect(page_url(survey, unfinished), code=303)
 
+    secret_key = current_app.config["SECRET_KEY"]
     if request.method == "GET":
         form = section_form(section, draft.answers)
-        return render_page(survey, section, form, visible)
+        return render_page(survey, section, form, visible, quality.page_stamp(secret_key, section.id, now()))
 
     form = section_form(section, draft.answers, formdata=request.form)
     if not form.validate():
-        return make_response(render_page(survey, section, form, visible), 400)
+        # Keep the time the page was first shown, so correcting an error is not "too fast".
+        stamp = request.form.get(quality.STAMP_FIELD)
+        if quality.shown_at(secret_key, section.id, stamp) is None:
+            stamp = quality.page_stamp(secret_key, section.id, now())
+        return make_response(render_page(survey, section, form, visible, stamp), 400)
     answers = form.answers()
+    flags = quality.page_flags(request.form, secret_key, section.id, now(),
+                               current_app.config["MIN_SECONDS_ON_PAGE"],
+                               first_answer=section.id not in pages_done(draft))
+    answers["_flags"] = sorted(set(draft.answers.get("_flags", [])) | flags)
     answers["_pages"] = sorted(set(pages_done(draft)) | {section.id})
     storage.save_answers(get_db(), draft, answers, now())
     return after_page(survey, section, draft)
@@ -200,15 +209,17 @@ def after_page(survey: Survey, section: Section, draft: storage.Draft):
         return redirect(page_url(survey, unfinished), code=303)
     fingerprint = client_fingerprint(current_app.config["FINGERPRINT_SECRET"], survey.slug,
                                      request.remote_addr, request.user_agent.string)
-    storage.submit(get_db(), survey, draft, now(), fingerprint=fingerprint, language=g.lang)
+    storage.submit(get_db(), survey, draft, now(), fingerprint=fingerprint, language=g.lang,
+                   quality_flags=draft.answers.get("_flags", ()))
     return redirect(url_for("survey.complete", slug=survey.slug), code=303)
 
 
-def render_page(survey: Survey, section: Section, form, visible: list[Section]) -> str:
+def render_page(survey: Survey, section: Section, form, visible: list[Section], stamp: str) -> str:
     position = visible.index(section)
     back_url = page_url(survey, visible[position - 1]) if position else url_for("survey.start", slug=survey.slug)
     return render_template("page.html", survey=survey, section=section, form=form, number=position + 1,
-                           total=len(visible), back_url=back_url, is_last=position + 1 == len(visible))
+                           total=len(visible), back_url=back_url, is_last=position + 1 == len(visible),
+                           honeypot_field=quality.HONEYPOT_FIELD, stamp_field=quality.STAMP_FIELD, stamp=stamp)
 
 
 @bp.get("/<slug>/complete")

@@ -8,10 +8,12 @@ from flask import Flask, g, make_response, redirect, render_template, request, u
 from flask_babel import Babel, format_date, gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from . import storage
-from .config import PROJECT_ROOT, settings_from_env
+from . import ratelimit, storage
+from .cli_responses import responses_cli
+from .config import PROJECT_ROOT, settings_from_env, sqlite_uri
 from .definition import SURVEYS_DIR, load_surveys
 from .i18n import LANGUAGES, babel_locale, best_language, current_language, other_language
+from .security import init_security
 
 csrf = CSRFProtect()
 
@@ -27,12 +29,23 @@ def build_app(test_config: dict | None = None) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
         BABEL_DEFAULT_LOCALE="en",
         CLOCK=storage.utcnow,
+        SURVEY_DB_BUSY_TIMEOUT_MS=storage.BUSY_TIMEOUT_MS,
+        TRUSTED_PROXIES=0,
+        MIN_SECONDS_ON_PAGE=2,
+        RATELIMIT_ENABLED=True,
+        # About ten complete responses per device every ten minutes: room for a
+        # shared tablet at a drop-in centre, not for a script.
+        RATELIMIT_SUBMISSIONS="100 per 10 minutes;1000 per day",
+        # A counter that cannot be read must never cost a respondent their answers.
+        RATELIMIT_SWALLOW_ERRORS=True,
     )
     if test_config is None or "SECRET_KEY" not in test_config:
         app.config.update(settings_from_env())
     if test_config:
         app.config.update(test_config)
     app.config["SESSION_COOKIE_SECURE"] = app.config.get("PRODUCTION", False)
+    app.config.setdefault("RATELIMIT_STORAGE_URI",
+                          sqlite_uri(Path(app.config["SURVEY_DATABASE"]).with_name("ratelimit.db")))
 
     app.extensions["surveys"] = load_surveys(app.config.get("SURVEYS_DIR", SURVEYS_DIR))
     db = storage.connect(app.config["SURVEY_DATABASE"])
@@ -41,16 +54,19 @@ def build_app(test_config: dict | None = None) -> Flask:
 
     Babel(app, locale_selector=babel_locale)
     csrf.init_app(app)
+    init_security(app)
     _register_template_helpers(app)
-    _register_error_pages(app)
 
     from .link_views import bp as links_bp
     from .links_cli import links_group
     from .views import bp as survey_bp
 
+    limiter = ratelimit.init_limiter(app, survey_bp)
+    _register_error_pages(app, limiter)
     app.register_blueprint(survey_bp)
     app.register_blueprint(links_bp)
     app.cli.add_command(links_group)
+    app.cli.add_command(responses_cli)
 
     @app.get("/")
     def choose_language():
@@ -64,7 +80,8 @@ def get_db():
     if "db" not in g:
         from flask import current_app
 
-        g.db = storage.connect(current_app.config["SURVEY_DATABASE"])
+        g.db = storage.connect(current_app.config["SURVEY_DATABASE"],
+                               busy_timeout_ms=current_app.config["SURVEY_DB_BUSY_TIMEOUT_MS"])
     return g.db
 
 
@@ -102,7 +119,7 @@ def _error_page(status: int, title: str, message: str):
     return make_response(render_template("error.html", title=title, message=message), status)
 
 
-def _register_error_pages(app: Flask) -> None:
+def _register_error_pages(app: Flask, limiter) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
         return _error_page(400, gettext("This page has expired"),
@@ -124,6 +141,15 @@ def _register_error_pages(app: Flask) -> None:
     def too_large(error):
         return _error_page(413, gettext("Your answer is too long"),
                            gettext("What you sent was too large to accept. Shorten your answers and try again."))
+
+    @app.errorhandler(429)
+    def too_many_requests(error):
+        response = _error_page(429, gettext("Too many attempts from this device"),
+                               gettext("You have sent a lot of answers from this device in a short time. "
+                                       "Your answers so far are saved. Wait a few minutes, then go back "
+                                       "and press the button again."))
+        response.headers["Retry-After"] = str(ratelimit.retry_after_seconds(limiter))
+        return response
 
     @app.errorhandler(storage.StorageUnavailable)
     def storage_unavailable(error):

@@ -47,6 +47,8 @@ def app_config(db_path, clock):
         "SURVEY_DATABASE": str(db_path),
         "PUBLIC_BASE_URL": "https://llais.example",
         "CLOCK": clock,
+        # Only the rate-limit tests count requests; a journey test sends many posts.
+        "RATELIMIT_ENABLED": False,
     }
 
 

@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
 export SURVEY_DATABASE ?= $(CURDIR)/var/responses.db
 export ANALYSIS_DATABASE ?= $(CURDIR)/var/analysis.db
 
-.PHONY: run test install compile translations check-translations seed materialize clean
+.PHONY: run test install compile translations check-translations seed materialize screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ materialize: compile seed
 
 test: compile
 	$(PY) -m pytest
+
+# Screenshots of every page in both languages, phone and desktop, for a person to review.
+screenshots: compile
+	$(PY) -m pytest -q -m screenshots tests/test_browser_screenshots.py
+	@echo "Screenshots in var/screenshots/"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -63,9 +63,10 @@ def browser():
         browser.close()
 
 
-def open_page(browser, viewport=PHONE, javascript: bool = True, locale: str = "en-GB"):
+def open_page(browser, viewport=PHONE, javascript: bool = True, locale: str = "en-GB", bypass_csp: bool = False):
+    """A fresh browser context; bypass_csp only for tests that inject their own styles."""
     context = browser.new_context(viewport=viewport, java_script_enabled=javascript, locale=locale,
-                                  bypass_csp=False)
+                                  bypass_csp=bypass_csp)
     context.route(f"{NEUTRAL_SITE}**", lambda route: route.fulfill(
         status=200, content_type="text/html", body="<html lang='en'><title>Weather</title><h1>Weather</h1></html>"))
     page = context.new_page()

@@ -7,6 +7,7 @@ from dagster import AssetExecutionContext, AssetOut, MetadataValue, Output, asse
 from etl import aggregate
 from etl.clean import clean_responses
 from etl.dedupe import deduplicate
+from etl.exclusions import split_intake_flagged
 from etl.read import read_responses
 
 from .resources import LlaisResource
@@ -52,13 +53,23 @@ def responses_clean(raw_responses: pd.DataFrame, llais: LlaisResource):
                                                        "campaign responses kept and marked."),
         "duplicate_groups": AssetOut(description="Every duplicate and campaign group: the rule that matched, "
                                                  "each member and the response kept."),
+        "excluded_responses": AssetOut(description="Responses left out because the app flagged them at intake "
+                                                   "(a filled honeypot field, a page sent too fast), with why."),
     },
 )
 def responses_deduplicated(responses_clean: pd.DataFrame, llais: LlaisResource):
-    result = deduplicate(responses_clean, llais.survey())
+    # Likely automated submissions are kept in the survey database but not counted.
+    kept, excluded = split_intake_flagged(responses_clean)
+    result = deduplicate(kept, llais.survey())
     by_rule = result.groups.groupby("rule")["removed"].agg(["size", "sum"])
+    yield Output(excluded, output_name="excluded_responses", metadata={
+        "excluded": MetadataValue.int(len(excluded)),
+        **{f"excluded: {reason}": MetadataValue.int(int(count))
+           for reason, count in excluded["reason"].value_counts().items()},
+    })
     yield Output(result.responses, output_name="responses_deduplicated", metadata={
-        "removed": MetadataValue.int(len(responses_clean) - len(result.responses)),
+        "excluded_at_intake": MetadataValue.int(len(excluded)),
+        "removed": MetadataValue.int(len(kept) - len(result.responses)),
         "campaign_responses": MetadataValue.int(int(result.responses["campaign_id"].notna().sum())),
     })
     yield Output(result.groups, output_name="duplicate_groups", metadata={

@@ -4,8 +4,11 @@ Blocking checks stop downstream assets when a failure would mislead the review t
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
+from etl.erasure import analysis_tables_with_references, erased_in_files, erased_in_tables, read_erased_references
 from etl.read import query_frame
 from etl.redact import contains_contact_details
 
@@ -58,15 +61,17 @@ def no_quarantined_responses(llais: LlaisResource) -> AssetCheckResult:
 
 
 @asset_check(asset="responses_deduplicated", blocking=True,
-             description="Clean = deduplicated + removed duplicates, and ids are unique.")
+             description="Clean = deduplicated + removed duplicates + excluded at intake, and ids are unique.")
 def deduplicated_reconciles_with_clean(llais: LlaisResource) -> AssetCheckResult:
     clean = _count(llais, "select count(*) from responses_clean where survey_id = ?")
     kept = _count(llais, "select count(*) from responses_deduplicated where survey_id = ?")
     removed = _count(llais, "select count(distinct response_id) from duplicate_groups "
                             "where survey_id = ? and removed = 1")
+    excluded = _count(llais, "select count(*) from excluded_responses where survey_id = ?")
     repeated = _duplicated_ids(llais, "responses_deduplicated")
-    return AssetCheckResult(passed=clean == kept + removed and repeated == 0, metadata={
-        "clean": clean, "deduplicated": kept, "removed": removed, "repeated_ids": repeated})
+    return AssetCheckResult(passed=clean == kept + removed + excluded and repeated == 0, metadata={
+        "clean": clean, "deduplicated": kept, "removed": removed, "excluded_at_intake": excluded,
+        "repeated_ids": repeated})
 
 
 def _summary_check(table: str, breakdown: str | None):
@@ -113,7 +118,31 @@ def no_contact_details_in_free_text(llais: LlaisResource) -> AssetCheckResult:
     })
 
 
+@asset_check(asset="response_volume", blocking=True,
+             additional_deps=["raw_responses", "responses_clean", "quarantined_responses", "excluded_responses",
+                              "responses_deduplicated", "duplicate_groups", "question_summary",
+                              "summary_by_group", "summary_by_area", "free_text"],
+             description="No erased response's reference is left in any analysis table or export.")
+def no_erased_response_downstream(llais: LlaisResource) -> AssetCheckResult:
+    erased = read_erased_references(llais.survey_database)
+    found = erased_in_tables(analysis_tables_with_references(llais.analysis_database), erased)
+    found.update(erased_in_files(export_files(llais), erased))
+    return AssetCheckResult(passed=not found, metadata={
+        "erasures_recorded": len(erased),
+        "still_present": MetadataValue.json(found),
+    })
+
+
+def export_files(llais: LlaisResource) -> list:
+    """Everything published beside the analysis database for people to open."""
+    folder = Path(llais.analysis_database).parent
+    return [path for pattern in ("exports/**/*.csv", "exports/**/*.xlsx", "exports/**/*.html",
+                                 "analysis_frames/**/*.parquet")
+            for path in folder.glob(pattern)]
+
+
 ASSET_CHECKS = [
+    no_erased_response_downstream,
     raw_response_ids_unique, clean_reconciles_with_raw, no_quarantined_responses,
     deduplicated_reconciles_with_clean, every_question_summarised, no_contact_details_in_free_text,
     _summary_check("question_summary", None), _summary_check("summary_by_group", "respondent_group"),

@@ -13,7 +13,7 @@ from tests.etl_fixtures import SURVEY
 COUNT = 1500
 TABLES = ["raw_responses", "responses_clean", "quarantined_responses", "responses_deduplicated",
           "duplicate_groups", "question_summary", "summary_by_group", "summary_by_area", "free_text",
-          "response_volume"]
+          "response_volume", "excluded_responses"]
 
 
 def run(survey_db, analysis_db):
@@ -51,7 +51,7 @@ def test_every_asset_materialises_and_every_check_passes(pipeline):
     _, analysis_db, result = pipeline
     assert result.success
     checks = check_results(result)
-    assert len(checks) == 9
+    assert len(checks) == 10
     assert all(c.passed for c in checks.values()), [n for n, c in checks.items() if not c.passed]
     for name in TABLES:
         assert (table(analysis_db, name)["survey_id"] == SURVEY.slug).all()
@@ -71,7 +71,9 @@ def test_row_counts_reconcile(pipeline):
     raw, clean = table(analysis_db, "raw_responses"), table(analysis_db, "responses_clean")
     dedup, groups = table(analysis_db, "responses_deduplicated"), table(analysis_db, "duplicate_groups")
     assert len(raw) == len(clean) == COUNT
-    assert len(clean) == len(dedup) + groups.loc[groups["removed"] == 1, "response_id"].nunique()
+    excluded = table(analysis_db, "excluded_responses")
+    assert len(excluded) and set(excluded["reason"]) <= {"honeypot", "too_fast", "honeypot,too_fast"}
+    assert len(clean) == len(dedup) + groups.loc[groups["removed"] == 1, "response_id"].nunique() + len(excluded)
 
 
 def test_dedup_scores_against_ground_truth(pipeline):

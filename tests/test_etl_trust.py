@@ -1,0 +1,52 @@
+"""Intake-flagged responses are left out and listed; erased references are found wherever they linger."""
+from __future__ import annotations
+
+import zipfile
+
+import pandas as pd
+
+from etl.erasure import erased_in_files, erased_in_tables, read_erased_references
+from etl.exclusions import split_intake_flagged
+from survey_app import storage
+
+
+def test_intake_flagged_responses_are_excluded_with_their_reason():
+    clean = pd.DataFrame({
+        "survey_id": ["s", "s", "s"], "id": [1, 2, 3], "reference": ["AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC"],
+        "flag_intake": [False, True, True],
+        "flag_reasons": [None, "speeder: under a third; intake: flagged at intake: honeypot",
+                         "intake: flagged at intake: too_fast"],
+    })
+    kept, excluded = split_intake_flagged(clean)
+    assert kept["id"].tolist() == [1]
+    assert excluded["response_id"].tolist() == [2, 3]
+    assert excluded["reason"].tolist() == ["honeypot", "too_fast"]
+    assert list(excluded.columns) == ["survey_id", "response_id", "reference", "reason"]
+
+
+def test_erased_references_found_in_tables_and_files(tmp_path):
+    tables = {"raw_responses": pd.DataFrame({"reference": ["AAAA-AAAA", "BBBB-BBBB"]}),
+              "question_summary": pd.DataFrame({"count": [3]})}
+    assert erased_in_tables(tables, {"BBBB-BBBB"}) == {"raw_responses": ["BBBB-BBBB"]}
+    assert erased_in_tables(tables, {"ZZZZ-ZZZZ"}) == {}
+
+    csv = tmp_path / "free_text.csv"
+    csv.write_text("reference,text\nBBBB-BBBB,hello\n")
+    workbook = tmp_path / "review.xlsx"
+    with zipfile.ZipFile(workbook, "w") as archive:
+        archive.writestr("xl/sharedStrings.xml", "<sst><si><t>AAAA-AAAA</t></si></sst>")
+    frame = tmp_path / "raw_responses.parquet"
+    pd.DataFrame({"reference": ["AAAA-AAAA"], "n": [1]}).to_parquet(frame)
+    clean_report = tmp_path / "report.html"
+    clean_report.write_text("<p>nothing here</p>")
+    found = erased_in_files([csv, workbook, frame, clean_report], {"AAAA-AAAA", "BBBB-BBBB"})
+    assert found == {str(csv): ["BBBB-BBBB"], str(workbook): ["AAAA-AAAA"], str(frame): ["AAAA-AAAA"]}
+
+
+def test_erasures_are_read_from_the_survey_database(tmp_path, survey):
+    path = tmp_path / "responses.db"
+    db = storage.connect(path)
+    storage.migrate(db, [survey])
+    assert read_erased_references(path) == set()
+    db["erasures"].insert({"reference": "KEFR-653A", "erased_at": "2026-12-01T00:00:00+00:00"})
+    assert read_erased_references(path) == {"KEFR-653A"}

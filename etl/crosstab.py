@@ -53,6 +53,9 @@ def crosstab(frame: pd.DataFrame, survey: Survey, welsh: dict[str, str], column:
                          _o=[options[k] for k in zip(table["question_id"], table["option_code"])])
     table = table.sort_values(["_q", "_b", "_o"], ignore_index=True).drop(columns=["_q", "_b", "_o"])
     table[name] = table[name].astype("string")
+    labels = {q.id: q.label for q in survey.questions}
+    table.insert(3, "question_en", table["question_id"].map(labels))
+    table.insert(4, "question_cy", table["question_en"].map(welsh))
     return table
 
 

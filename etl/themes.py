@@ -59,13 +59,12 @@ def mutations(word: str) -> set[str]:
 
 
 def keyword_regex(keyword: str, welsh: bool) -> str:
-    """Whole words, flexible spacing, a trailing * for any ending; Welsh first words in every mutation."""
+    """Whole words, flexible spacing, a trailing * for any ending; every Welsh word in each of its mutations."""
     wildcard = keyword.endswith("*")
     words = keyword.rstrip("*").lower().split()
-    first = sorted(mutations(words[0]), key=len, reverse=True) if welsh else [words[0]]
-    head = "(?:" + "|".join(re.escape(w) for w in first) + ")"
-    body = "".join(r"\s+" + re.escape(w) for w in words[1:])
-    return r"(?<!\w)" + head + body + (r"\w*" if wildcard else r"(?!\w)")
+    forms = [sorted(mutations(w), key=len, reverse=True) if welsh else [w] for w in words]
+    body = r"\s+".join("(?:" + "|".join(re.escape(f) for f in word) + ")" for word in forms)
+    return r"(?<!\w)" + body + (r"\w*" if wildcard else r"(?!\w)")
 
 
 def load_codebook(path: Path | str = CODEBOOK_PATH) -> list[Theme]:

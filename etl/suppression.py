@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .wording import words
+
 DEFAULT_THRESHOLD = 5
 DEFAULT_MARKER = "[c]"
 
@@ -26,9 +28,8 @@ class SuppressionRule:
     threshold: int = DEFAULT_THRESHOLD   # counts from 1 to threshold-1 are hidden
     marker: str = DEFAULT_MARKER         # "[c]" (confidential), as ONS tables show it
 
-    def describe(self) -> str:
-        return (f"Counts from 1 to {self.threshold - 1} are shown as {self.marker}, and where one hidden "
-                f"cell could be worked out from a total, a second cell is hidden too (also {self.marker}).")
+    def describe(self, language: str = "en") -> str:
+        return words(language)["rule_text"].format(top=self.threshold - 1, marker=self.marker)
 
 
 def primary(values: np.ndarray, rule: SuppressionRule) -> np.ndarray:

@@ -55,6 +55,31 @@ WORDS = {
         "chart_alt": "Bar chart of answers to",
         "generated_from": "Survey",
         "language_switch": "Cymraeg",
+        "rules": {
+            "exact_resubmission": "Exact resubmission: the same answers from the same device within an hour; "
+                                  "later copies removed",
+            "same_person_email": "Same person (same follow-up email); the most complete response kept",
+            "same_person_fingerprint": "Same person (same device, 90%+ identical answers); the most complete kept",
+            "same_person_email_and_fingerprint": "Same person (same email and device); the most complete kept",
+            "campaign": "Campaign: five or more responses with near-identical text; all kept and flagged",
+        },
+        "method": [
+            "Figures are over the deduplicated responses. Duplicates are found and explained, never dropped "
+            "silently: exact resubmissions and the same person answering twice are removed (one response "
+            "kept); organised campaigns are kept and flagged, as UK government consultation reports treat them.",
+            "Percentages are of the respondents who were asked a question and answered it (the base). For "
+            "questions where more than one answer could be chosen, percentages are of respondents, so they "
+            "can add up to more than 100.",
+            "Each percentage has a 95% confidence interval (Wilson score interval). This is an open "
+            "consultation, not a random sample, so the interval describes the uncertainty from the number "
+            "of responses only, not how far respondents represent the population.",
+            "{rule}",
+            "Written answers are tagged with themes by matching English and Welsh keywords from a codebook "
+            "(Welsh keywords in all their mutated forms). An answer can have several themes. A campaign's "
+            "shared text counts once. Quotes have email addresses, phone numbers and full postcodes removed.",
+        ],
+        "rule_text": "Counts from 1 to {top} are shown as {marker}, and where one hidden cell could be "
+                     "worked out from a total, a second cell is hidden too (also {marker}).",
     },
     "cy": {
         "report_title": "Ymatebion i'r ymgynghoriad: adroddiad i'r tîm adolygu",
@@ -104,6 +129,33 @@ WORDS = {
         "chart_alt": "Siart bar o'r atebion i",
         "generated_from": "Arolwg",
         "language_switch": "English",
+        "rules": {
+            "exact_resubmission": "Ailgyflwyniad union: yr un atebion o'r un ddyfais o fewn awr; tynnwyd y "
+                                  "copïau diweddarach",
+            "same_person_email": "Yr un person (yr un e-bost dilynol); cadwyd yr ymateb mwyaf cyflawn",
+            "same_person_fingerprint": "Yr un person (yr un ddyfais, 90%+ o atebion yn union yr un fath); "
+                                       "cadwyd yr un mwyaf cyflawn",
+            "same_person_email_and_fingerprint": "Yr un person (yr un e-bost a dyfais); cadwyd yr un mwyaf cyflawn",
+            "campaign": "Ymgyrch: pump neu fwy o ymatebion gyda thestun bron yn union yr un fath; cadwyd a "
+                        "nodwyd pob un",
+        },
+        "method": [
+            "Mae'r ffigurau dros yr ymatebion ar ôl tynnu dyblygiadau. Caiff dyblygiadau eu canfod a'u "
+            "hesbonio, byth eu gollwng yn dawel: caiff ailgyflwyniadau union a'r un person yn ateb ddwywaith "
+            "eu tynnu (cedwir un ymateb); caiff ymgyrchoedd trefnus eu cadw a'u nodi, fel y mae adroddiadau "
+            "ymgynghori llywodraeth y DU yn eu trin.",
+            "Mae'r canrannau o'r ymatebwyr a gafodd y cwestiwn ac a'i hatebodd (y sylfaen). Lle gellid dewis "
+            "mwy nag un ateb, mae'r canrannau o ymatebwyr, felly gallant adio i fwy na 100.",
+            "Mae gan bob canran gyfwng hyder 95% (cyfwng sgôr Wilson). Ymgynghoriad agored yw hwn, nid sampl "
+            "ar hap, felly mae'r cyfwng yn disgrifio'r ansicrwydd o nifer yr ymatebion yn unig.",
+            "{rule}",
+            "Caiff atebion ysgrifenedig eu tagio â themâu drwy gyfateb geiriau allweddol Saesneg a Chymraeg o "
+            "lyfr codau (geiriau Cymraeg yn eu holl ffurfiau treigledig). Gall ateb fod â sawl thema. Mae "
+            "testun ymgyrch yn cyfrif unwaith. Mae cyfeiriadau e-bost, rhifau ffôn a chodau post llawn wedi'u "
+            "tynnu o'r dyfyniadau.",
+        ],
+        "rule_text": "Mae niferoedd o 1 i {top} yn cael eu dangos fel {marker}, a lle gellid cyfrifo un gell "
+                     "gudd o gyfanswm, caiff ail gell ei chuddio hefyd (hefyd {marker}).",
     },
 }
 

@@ -146,6 +146,7 @@ def _save_atomically(path: Path, save) -> Path:
     os.close(handle)
     try:
         save(staging)
+        os.chmod(staging, 0o644)  # mkstemp makes the file private; exports are for the whole review team
         os.replace(staging, path)
     except BaseException:
         Path(staging).unlink(missing_ok=True)

@@ -111,7 +111,7 @@ def render_report(language: str, *, survey: Survey, welsh: dict[str, str], publi
     """The whole report as one HTML string; charts are the PNGs for this language, keyed by question id."""
     w = words(language)
     other = next(lang for lang in LANGUAGES if lang != language)
-    method = [p.format(rule=rule.describe(language)) for p in w["method"]]
+    method = [p.format(rule=rule.describe(language)) for p in w["method_notes"]]
     return _environment().get_template("report.html").render(
         lang=language, w=w, other_lang=other, other_file=report_name(other),
         survey_title=welsh.get(survey.title, survey.title) if language == "cy" else survey.title,

@@ -63,7 +63,7 @@ WORDS = {
             "same_person_email_and_fingerprint": "Same person (same email and device); the most complete kept",
             "campaign": "Campaign: five or more responses with near-identical text; all kept and flagged",
         },
-        "method": [
+        "method_notes": [
             "Figures are over the deduplicated responses. Duplicates are found and explained, never dropped "
             "silently: exact resubmissions and the same person answering twice are removed (one response "
             "kept); organised campaigns are kept and flagged, as UK government consultation reports treat them.",
@@ -139,7 +139,7 @@ WORDS = {
             "campaign": "Ymgyrch: pump neu fwy o ymatebion gyda thestun bron yn union yr un fath; cadwyd a "
                         "nodwyd pob un",
         },
-        "method": [
+        "method_notes": [
             "Mae'r ffigurau dros yr ymatebion ar ôl tynnu dyblygiadau. Caiff dyblygiadau eu canfod a'u "
             "hesbonio, byth eu gollwng yn dawel: caiff ailgyflwyniadau union a'r un person yn ateb ddwywaith "
             "eu tynnu (cedwir un ymateb); caiff ymgyrchoedd trefnus eu cadw a'u nodi, fel y mae adroddiadau "

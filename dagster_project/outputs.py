@@ -1,0 +1,237 @@
+"""Review-team outputs: crosstabs, themes, the Excel workbook, charts and the report (thin over etl/)."""
+# No "from __future__ import annotations": Dagster inspects the context type hints at definition time.
+
+import base64
+import os
+from pathlib import Path
+
+import pandas as pd
+from dagster import (AssetCheckResult, AssetExecutionContext, AssetOut, ConfigurableResource, MaterializeResult,
+                     MetadataValue, Output, asset, asset_check, multi_asset)
+
+from etl import aggregate
+from etl.charts import question_chart
+from etl.crosstab import crosstab, languages
+from etl.profile import respondent_profile as profile_table
+from etl.publish import CROSSTABS, PUBLISHED, publish, small_counts_left
+from etl.report import duplicate_summary, render_report, report_name
+from etl.suppression import DEFAULT_MARKER, DEFAULT_THRESHOLD, SuppressionRule
+from etl.themes import CODEBOOK_PATH, load_codebook, theme_tables
+from etl.wording import LANGUAGES
+from etl.workbook import WORKBOOK_NAME, read_sheets, write_csvs, write_workbook
+
+from .resources import LlaisResource
+
+GROUP = "review"
+TABLE_INPUTS = ["respondent_profile", *CROSSTABS, "free_text_themes", "theme_examples", "free_text_campaigns"]
+
+
+class ReviewOutputsResource(ConfigurableResource):
+    """Where exports go and the disclosure rule; defaults come from the environment (see from_env)."""
+
+    exports_dir: str = ""          # empty: an exports/ folder beside the analysis database
+    suppression_threshold: int = DEFAULT_THRESHOLD
+    suppression_marker: str = DEFAULT_MARKER
+    codebook: str = str(CODEBOOK_PATH)
+
+    @classmethod
+    def from_env(cls) -> "ReviewOutputsResource":
+        return cls(exports_dir=os.environ.get("EXPORTS_DIR", ""),
+                   suppression_threshold=int(os.environ.get("SUPPRESSION_THRESHOLD", DEFAULT_THRESHOLD)),
+                   suppression_marker=os.environ.get("SUPPRESSION_MARKER", DEFAULT_MARKER),
+                   codebook=os.environ.get("THEME_CODEBOOK", str(CODEBOOK_PATH)))
+
+    def rule(self) -> SuppressionRule:
+        return SuppressionRule(self.suppression_threshold, self.suppression_marker)
+
+    def folder(self, llais: LlaisResource) -> Path:
+        """One folder per consultation, so several surveys can share a deployment."""
+        root = Path(self.exports_dir) if self.exports_dir else Path(llais.analysis_database).parent / "exports"
+        return root / llais.survey_slug
+
+    def chart_path(self, llais: LlaisResource, language: str, question_id: str) -> Path:
+        return self.folder(llais) / "charts" / language / f"{question_id}.png"
+
+
+def _crosstab(frame: pd.DataFrame, llais: LlaisResource, column: str, categories: list[str], name: str):
+    return crosstab(frame, llais.survey(), llais.welsh(), column, categories, name)
+
+
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+def crosstab_group(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
+    """Every closed question by respondent group: count, base, column percent and 95% Wilson interval (unsuppressed)."""
+    return _crosstab(responses_deduplicated, llais, "respondent_group",
+                     aggregate.group_categories(llais.survey()), "respondent_group")
+
+
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+def crosstab_area(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
+    """Every closed question by local authority, with 95% Wilson intervals (unsuppressed)."""
+    return _crosstab(responses_deduplicated, llais, "area", aggregate.area_categories(llais.survey()),
+                     "local_authority")
+
+
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+def crosstab_language(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
+    """Every closed question by response language, with 95% Wilson intervals (unsuppressed)."""
+    return _crosstab(responses_deduplicated, llais, "language", languages(responses_deduplicated), "language")
+
+
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+def respondent_profile(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
+    """Who responded: respondents by group, local authority, language and channel (unsuppressed)."""
+    return profile_table(responses_deduplicated, llais.survey(), llais.welsh())
+
+
+@multi_asset(
+    group_name=GROUP,
+    outs={
+        "free_text_themes": AssetOut(description="Written answers per question x theme x group x language (a "
+                                                 "campaign counts once), with all/all totals and untagged answers."),
+        "theme_examples": AssetOut(description="A few redacted quotes per theme, in both languages where possible."),
+        "free_text_campaigns": AssetOut(description="Each campaign's shared text once, with its size and themes."),
+    },
+)
+def free_text_themes(free_text: pd.DataFrame, llais: LlaisResource, review: ReviewOutputsResource):
+    tables = theme_tables(free_text, llais.survey(), load_codebook(review.codebook))
+    totals = tables.counts[tables.counts["respondent_group"] == "all"]
+    untagged = int(totals.loc[totals["theme_id"] == "untagged", "answers"].sum())
+    yield Output(tables.counts, output_name="free_text_themes", metadata={
+        "untagged_answers": MetadataValue.int(untagged), "codebook": MetadataValue.path(review.codebook)})
+    yield Output(tables.examples, output_name="theme_examples")
+    yield Output(tables.campaigns, output_name="free_text_campaigns")
+
+
+def _published(tables: dict[str, pd.DataFrame], review: ReviewOutputsResource) -> dict[str, pd.DataFrame]:
+    return publish(tables, review.rule())
+
+
+@asset(group_name=GROUP, kinds={"excel", "csv"}, deps=TABLE_INPUTS)
+def review_workbook(context: AssetExecutionContext, llais: LlaisResource,
+                    review: ReviewOutputsResource) -> MaterializeResult:
+    """The suppressed tables as one Excel workbook (contents sheet, English and Welsh headers) and a CSV each."""
+    published = _published(_load_tables(llais), review)
+    folder = review.folder(llais)
+    path = write_workbook(folder / WORKBOOK_NAME, published, llais.survey().title, review.rule())
+    csvs = write_csvs(folder / "csv", published)
+    context.log.info(f"Wrote {path} and {len(csvs)} CSV files")
+    return MaterializeResult(metadata={
+        "workbook": MetadataValue.path(str(path)), "csv_folder": MetadataValue.path(str(folder / "csv")),
+        "sheets": MetadataValue.json({name: len(frame) for name, frame in published.items()}),
+        "suppression": MetadataValue.text(review.rule().describe()),
+    })
+
+
+@asset(group_name=GROUP, kinds={"html"}, deps=[*TABLE_INPUTS, "duplicate_groups", "raw_responses",
+                                               "quarantined_responses", "responses_deduplicated"])
+def review_report(context: AssetExecutionContext, llais: LlaisResource,
+                  review: ReviewOutputsResource) -> MaterializeResult:
+    """Self-contained HTML reports in English and Welsh, with a PNG chart per closed question in each language."""
+    survey, welsh, rule = llais.survey(), llais.welsh(), review.rule()
+    published = _published(_load_tables(llais), review)
+    names = _group_names(survey, welsh)
+    metadata = {}
+    paths = []
+    for language in LANGUAGES:
+        charts = {q.id: question_chart(published["crosstab_group"], q.id, language, names[language], rule)
+                  for q in survey.questions if q.is_closed}
+        for question_id, png in charts.items():
+            path = _write(review.chart_path(llais, language, question_id), png)
+            # English charts are shown in the UI; the Welsh ones are linked, to keep the event log small.
+            metadata[f"chart {language} {question_id}"] = (
+                MetadataValue.md(f"![{question_id}](data:image/png;base64,{base64.b64encode(png).decode()})")
+                if language == "en" else MetadataValue.path(str(path)))
+        html = render_report(language, survey=survey, welsh=welsh, published=published, charts=charts,
+                             counts=_counts(llais), duplicates=duplicate_summary(_table(llais, "duplicate_groups")),
+                             rule=rule)
+        paths.append(_write(review.folder(llais) / report_name(language), html.encode("utf-8")))
+    context.log.info(f"Wrote {', '.join(str(p) for p in paths)}")
+    return MaterializeResult(metadata={
+        **{f"report {language}": MetadataValue.path(str(p)) for language, p in zip(LANGUAGES, paths)}, **metadata})
+
+
+def _group_names(survey, welsh: dict[str, str]) -> dict[str, dict[str, str]]:
+    options = survey.question("respondent_group").options
+    return {"en": {o.code: o.label for o in options}, "cy": {o.code: welsh.get(o.label, o.label) for o in options}}
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.tmp")
+    staging.write_bytes(data)
+    staging.replace(path)
+    return path
+
+
+def _table(llais: LlaisResource, name: str) -> pd.DataFrame:
+    """One survey's rows of an analysis table (the published tables are the hand-over, like the IO manager's)."""
+    conn = llais.analysis()
+    try:
+        return pd.read_sql_query(f'select * from "{name}" where survey_id = ?', conn, params=[llais.survey_slug])
+    finally:
+        conn.close()
+
+
+def _load_tables(llais: LlaisResource) -> dict[str, pd.DataFrame]:
+    return {name: _table(llais, name) for name in TABLE_INPUTS}
+
+
+def _counts(llais: LlaisResource) -> dict[str, int]:
+    conn = llais.analysis()
+    try:
+        def one(sql: str) -> int:
+            return int(conn.execute(sql, [llais.survey_slug]).fetchone()[0] or 0)
+        return {
+            "responses_received": one("select count(*) from raw_responses where survey_id = ?"),
+            "quarantined": one("select count(distinct response_id) from quarantined_responses where survey_id = ?"),
+            "duplicates_removed": one("select count(distinct response_id) from duplicate_groups "
+                                      "where survey_id = ? and removed = 1"),
+            "responses_analysed": one("select count(*) from responses_deduplicated where survey_id = ?"),
+            "campaign_responses": one("select count(*) from responses_deduplicated "
+                                      "where survey_id = ? and campaign_id is not null"),
+        }
+    finally:
+        conn.close()
+
+
+@asset_check(asset="review_workbook", blocking=True,
+             description="No count from 1 to threshold-1 is shown in any published sheet or CSV.")
+def no_small_counts_published(llais: LlaisResource, review: ReviewOutputsResource) -> AssetCheckResult:
+    folder = review.folder(llais)
+    sheets = read_sheets(folder / WORKBOOK_NAME)
+    csvs = {name: pd.read_csv(folder / "csv" / f"{name}.csv", dtype=str, keep_default_na=False) for name in PUBLISHED}
+    in_sheets, in_csvs = small_counts_left(sheets, review.rule()), small_counts_left(csvs, review.rule())
+    return AssetCheckResult(passed=not any(in_sheets.values()) and not any(in_csvs.values()), metadata={
+        "small_counts_in_sheets": MetadataValue.json(in_sheets), "small_counts_in_csvs": MetadataValue.json(in_csvs)})
+
+
+@asset_check(asset="review_workbook", blocking=True,
+             description="The workbook opens with openpyxl; its sheets are the published analysis tables, row for "
+                         "row, and every question in them is in the survey definition.")
+def workbook_matches_analysis_tables(llais: LlaisResource, review: ReviewOutputsResource) -> AssetCheckResult:
+    sheets = read_sheets(review.folder(llais) / WORKBOOK_NAME)
+    rows = {name: len(_table(llais, name)) for name in PUBLISHED}
+    mismatched = sorted(n for n in set(PUBLISHED) | set(sheets) if rows.get(n) != len(sheets.get(n, ())))
+    known = {q.id for q in llais.survey().questions}
+    unknown = sorted({str(q) for frame in sheets.values() if "question_id" in frame
+                      for q in frame["question_id"].dropna().unique()} - known)
+    return AssetCheckResult(passed=not mismatched and not unknown, metadata={
+        "sheets": MetadataValue.json(sorted(sheets)), "sheets_not_matching_tables": MetadataValue.json(mismatched),
+        "questions_not_in_definition": MetadataValue.json(unknown)})
+
+
+@asset_check(asset="review_report", blocking=True,
+             description="Every chart is a closed question of the definition, and each has an English and a Welsh chart.")
+def charts_match_questions(llais: LlaisResource, review: ReviewOutputsResource) -> AssetCheckResult:
+    closed = {q.id for q in llais.survey().questions if q.is_closed}
+    found = {language: {p.stem for p in (review.folder(llais) / "charts" / language).glob("*.png")}
+             for language in LANGUAGES}
+    stray = sorted(set().union(*found.values()) - closed)
+    missing = {language: sorted(closed - stems) for language, stems in found.items() if closed - stems}
+    reports = [report_name(language) for language in LANGUAGES if not (review.folder(llais) / report_name(language)).is_file()]
+    return AssetCheckResult(passed=not stray and not missing and not reports, metadata={
+        "charts_not_questions": MetadataValue.json(stray), "questions_without_chart": MetadataValue.json(missing),
+        "missing_reports": MetadataValue.json(reports)})
+
+
+OUTPUT_CHECKS = [no_small_counts_published, workbook_matches_analysis_tables, charts_match_questions]

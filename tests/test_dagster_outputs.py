@@ -1,0 +1,132 @@
+"""Materialise the analysis and the review outputs in-process and open what the review team would open."""
+import re
+import sqlite3
+
+import pandas as pd
+import pytest
+from dagster import DagsterInstance
+from openpyxl import load_workbook
+
+from dagster_project import build_definitions, defs
+from dagster_project.outputs import ReviewOutputsResource
+from dagster_project.resources import LlaisResource
+from etl import synthetic
+from etl.publish import PUBLISHED
+from etl.suppression import SuppressionRule
+from etl.workbook import read_sheets
+from tests.etl_fixtures import SURVEY
+
+COUNT = 1200
+OUTPUT_ASSETS = {"crosstab_group", "crosstab_area", "crosstab_language", "respondent_profile", "free_text_themes",
+                 "theme_examples", "free_text_campaigns", "review_workbook", "review_report"}
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("outputs")
+    survey_db, analysis_db, exports = folder / "responses.db", folder / "analysis.db", folder / "exports"
+    synthetic.write(survey_db, SURVEY, COUNT, seed=11)
+    job = build_definitions(LlaisResource(survey_database=str(survey_db), analysis_database=str(analysis_db)),
+                            ReviewOutputsResource(exports_dir=str(exports))).resolve_job_def("refresh_all")
+    result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
+    return analysis_db, exports / SURVEY.slug, result
+
+
+def table(path, name):
+    with sqlite3.connect(path) as conn:
+        return pd.read_sql(f'select * from "{name}"', conn)
+
+
+def test_definitions_hold_the_output_assets_and_jobs():
+    assert OUTPUT_ASSETS <= {a.key.path[-1] for a in defs.resolve_all_asset_specs()}
+    assert defs.resolve_schedule_def("daily_refresh").job_name == "refresh_all"
+    defs.resolve_job_def("review_outputs")
+
+
+def test_every_output_materialises_and_every_check_passes(outputs):
+    _, _, result = outputs
+    assert result.success
+    checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
+              for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    assert {"no_small_counts_published", "workbook_matches_analysis_tables", "charts_match_questions"} <= set(checks)
+    assert all(checks.values()), checks
+
+
+def test_analysis_database_keeps_the_unsuppressed_crosstabs(outputs):
+    analysis_db, _, _ = outputs
+    area = table(analysis_db, "crosstab_area")
+    assert area["count"].between(1, 4).any()
+    assert area["ci_low"].dropna().le(area.loc[area["ci_low"].notna(), "percent"]).all()
+    language = table(analysis_db, "crosstab_language")
+    assert {"all", "cy", "en"} <= set(language["language"])
+    assert (language.loc[~language["language"].isin(["all", "cy", "en"]), "base"] == 0).all()
+
+
+def test_workbook_opens_with_a_contents_sheet_and_suppressed_sheets(outputs):
+    analysis_db, folder, _ = outputs
+    book = load_workbook(folder / "review_workbook.xlsx", read_only=False)
+    assert book.sheetnames == ["contents", *PUBLISHED]
+    sheet = book["crosstab_group"]
+    assert sheet.freeze_panes == "A3"
+    assert (sheet["J1"].value, sheet["J2"].value) == ("Count", "Nifer")
+    sheets = read_sheets(folder / "review_workbook.xlsx")
+    for name in PUBLISHED:
+        assert len(sheets[name]) == len(table(analysis_db, name))
+    area = sheets["crosstab_area"]
+    assert (area["count"] == "[c]").any()
+    numbers = pd.to_numeric(area["count"], errors="coerce")
+    assert not numbers.between(1, 4).any()
+
+
+def test_csv_files_match_the_sheets(outputs):
+    _, folder, _ = outputs
+    csv = pd.read_csv(folder / "csv" / "crosstab_group.csv", encoding="utf-8-sig", dtype=str)
+    assert len(csv) == len(read_sheets(folder / "review_workbook.xlsx")["crosstab_group"])
+    assert "Pa un o'r rhain sy'n eich disgrifio orau?" in set(csv["question_cy"])
+
+
+def test_charts_exist_in_both_languages_and_show_in_the_ui(outputs):
+    _, folder, result = outputs
+    closed = {q.id for q in SURVEY.questions if q.is_closed}
+    for language in ("en", "cy"):
+        assert {p.stem for p in (folder / "charts" / language).glob("*.png")} == closed
+    report = [e for e in result.get_asset_materialization_events()
+              if e.materialization.asset_key.path[-1] == "review_report"][0]
+    metadata = report.materialization.metadata
+    assert metadata["chart en concerns"].value.startswith("![concerns](data:image/png;base64,")
+
+
+def test_reports_are_self_contained_and_bilingual(outputs):
+    _, folder, _ = outputs
+    english = (folder / "review_report.en.html").read_text(encoding="utf-8")
+    welsh = (folder / "review_report.cy.html").read_text(encoding="utf-8")
+    for html in (english, welsh):
+        assert not re.search(r'(src|href)="(https?:)?//', html)
+        assert "@media print" in html
+        assert html.count("data:image/png;base64,") == len([q for q in SURVEY.questions if q.is_closed])
+    assert "Who responded" in english and "Method notes" in english
+    assert "Pwy ymatebodd" in welsh and "Nodiadau ar y dull" in welsh
+    assert "Exact resubmission" in english and "[c]" in english
+
+
+def test_campaigns_listed_with_their_size_and_themes_counted_in_welsh(outputs):
+    analysis_db, _, _ = outputs
+    campaigns = table(analysis_db, "free_text_campaigns")
+    assert len(campaigns) >= 1 and (campaigns["campaign_size"] >= 5).all()
+    themes = table(analysis_db, "free_text_themes")
+    welsh = themes[(themes["language"] == "cy") & (themes["theme_id"] != "untagged")]
+    assert welsh["answers"].sum() > 0
+
+
+def test_a_stricter_threshold_in_configuration_reaches_the_workbook(outputs, tmp_path):
+    analysis_db, _, _ = outputs
+    llais = LlaisResource(survey_database="unused.db", analysis_database=str(analysis_db))
+    review = ReviewOutputsResource(exports_dir=str(tmp_path), suppression_threshold=10, suppression_marker="<10")
+    job = build_definitions(llais, review).resolve_job_def("review_outputs")
+    result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False,
+                                    op_selection=["review_workbook*"])
+    assert result.success
+    area = read_sheets(tmp_path / SURVEY.slug / "review_workbook.xlsx")["crosstab_area"]
+    numbers = pd.to_numeric(area["count"], errors="coerce")
+    assert (area["count"] == "<10").any() and not numbers.between(1, 9).any()
+    assert SuppressionRule(10, "<10").describe("cy").startswith("Mae niferoedd o 1 i 9")

@@ -1,0 +1,102 @@
+"""Theme tagging in English and Welsh, campaigns counted once, untagged answers counted."""
+import pandas as pd
+import pytest
+
+from etl.themes import UNTAGGED, load_codebook, mutations, tag, theme_tables
+from tests.etl_fixtures import SURVEY
+
+CODEBOOK = load_codebook()
+
+
+def themes_of(text: str) -> set[str]:
+    row = tag(pd.Series([text]), CODEBOOK).iloc[0]
+    return set(row.index[row])
+
+
+@pytest.mark.parametrize("word, forms", [
+    ("cyffuriau", {"gyffuriau", "nghyffuriau", "chyffuriau"}),
+    ("plismona", {"blismona", "mhlismona", "phlismona"}),
+    ("triniaeth", {"driniaeth", "nhriniaeth", "thriniaeth"}),
+    ("llinellau", {"linellau"}),
+    ("ysgol", {"hysgol"}),
+])
+def test_welsh_keywords_match_their_mutations(word, forms):
+    assert forms <= mutations(word)
+
+
+@pytest.mark.parametrize("text, theme", [
+    ("County lines gangs are everywhere", "county_lines"),
+    ("Mae gangiau llinellau cyffuriau yn y dref", "county_lines"),
+    ("Mae angen mwy o blismona ar y stryd", "policing_presence"),
+    ("Mwy o heddlu ar droed", "policing_presence"),
+    ("Roedd fy nhriniaeth yn rhy araf", "treatment_waits"),
+    ("Mae'r rhestrau aros yn rhy hir", "treatment_waits"),
+    ("The waiting lists are far too long", "treatment_waits"),
+    ("Addysg ym mhob ysgol", "youth_schools"),
+    ("ei chanabis hi", "cannabis"),
+    ("Crack and heroin are sold near the station", "class_a"),
+    ("Mae cocên ym mhobman", "class_a"),
+    ("Dealing happens in plain sight", "visible_dealing"),
+    ("Dylai'r partneriaid gydweithio'n well", "partnership_working"),
+])
+def test_answers_are_tagged_in_both_languages(text, theme):
+    assert theme in themes_of(text)
+
+
+def test_short_mutated_forms_do_not_match_other_words():
+    # "gang" without its g would be "ang", the start of "angen" (need).
+    assert themes_of("Rydyn ni angen help") == set()
+    assert "class_a" not in themes_of("A class about first aid")
+
+
+def free_text(rows):
+    frame = pd.DataFrame(rows, columns=["response_id", "question_id", "column", "language", "respondent_group", "text",
+                                        "campaign_id"])
+    frame.insert(0, "survey_id", SURVEY.slug)
+    frame["area"] = "powys"
+    return frame
+
+
+@pytest.fixture
+def tables():
+    campaign = "Treatment not punishment: people who use drugs need help quickly, not a criminal record."
+    rows = [(i, "one_change", "one_change", "en", "public", campaign, "campaign-1") for i in range(1, 7)]
+    rows += [(6, "other_comments", "other_comments", "en", "public", "More police in the villages please.",
+              "campaign-1")]
+    rows += [(10, "one_change", "one_change", "cy", "public", "Mwy o heddlu yn y pentrefi", None),
+             (11, "one_change", "one_change", "en", "police", "More police patrols at night", None),
+             (12, "one_change", "one_change", "en", "public", "Fix the potholes", None),
+             (13, "nearest_town", "nearest_town", "en", "public", "Llandrindod", None)]
+    return theme_tables(free_text(rows), SURVEY, CODEBOOK)
+
+
+def total(counts, question, theme):
+    row = counts[(counts["question_id"] == question) & (counts["theme_id"] == theme)
+                 & (counts["respondent_group"] == "all")]
+    return row.iloc[0]
+
+
+def test_a_campaign_counts_once_and_is_listed_with_its_size(tables):
+    treatment = total(tables.counts, "one_change", "treatment_waits")
+    assert (treatment["answers"], treatment["campaign_responses"]) == (1, 6)
+    assert tables.campaigns[["campaign_id", "question_id", "campaign_size"]].values.tolist() == [
+        ["campaign-1", "one_change", 6]]
+    # A campaign member's other answer is their own words and counts as usual.
+    assert total(tables.counts, "other_comments", "policing_presence")["answers"] == 1
+
+
+def test_policing_counted_by_language_and_untagged_answers_counted(tables):
+    police = tables.counts[(tables.counts["question_id"] == "one_change")
+                           & (tables.counts["theme_id"] == "policing_presence")]
+    assert total(tables.counts, "one_change", "policing_presence")["answers"] == 2
+    assert set(police.loc[police["language"] != "all", "language"]) == {"cy", "en"}
+    assert total(tables.counts, "one_change", UNTAGGED)["answers"] == 1
+    # Short answers such as the nearest town are not themed.
+    assert "nearest_town" not in set(tables.counts["question_id"])
+
+
+def test_examples_show_both_languages_and_prefer_peoples_own_words(tables):
+    police = tables.examples[tables.examples["theme_id"] == "policing_presence"]
+    assert set(police["language"]) == {"cy", "en"}
+    assert not tables.examples.loc[tables.examples["theme_id"] == "policing_presence", "is_campaign"].any()
+    assert len(police) <= 3

@@ -4,11 +4,8 @@ Blocking checks stop downstream assets when a failure would mislead the review t
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
-from etl.erasure import analysis_tables_with_references, erased_in_files, erased_in_tables, read_erased_references
 from etl.read import query_frame
 from etl.redact import contains_contact_details
 
@@ -118,31 +115,7 @@ def no_contact_details_in_free_text(llais: LlaisResource) -> AssetCheckResult:
     })
 
 
-@asset_check(asset="response_volume", blocking=True,
-             additional_deps=["raw_responses", "responses_clean", "quarantined_responses", "excluded_responses",
-                              "responses_deduplicated", "duplicate_groups", "question_summary",
-                              "summary_by_group", "summary_by_area", "free_text"],
-             description="No erased response's reference is left in any analysis table or export.")
-def no_erased_response_downstream(llais: LlaisResource) -> AssetCheckResult:
-    erased = read_erased_references(llais.survey_database)
-    found = erased_in_tables(analysis_tables_with_references(llais.analysis_database), erased)
-    found.update(erased_in_files(export_files(llais), erased))
-    return AssetCheckResult(passed=not found, metadata={
-        "erasures_recorded": len(erased),
-        "still_present": MetadataValue.json(found),
-    })
-
-
-def export_files(llais: LlaisResource) -> list:
-    """Everything published beside the analysis database for people to open."""
-    folder = Path(llais.analysis_database).parent
-    return [path for pattern in ("exports/**/*.csv", "exports/**/*.xlsx", "exports/**/*.html",
-                                 "analysis_frames/**/*.parquet")
-            for path in folder.glob(pattern)]
-
-
 ASSET_CHECKS = [
-    no_erased_response_downstream,
     raw_response_ids_unique, clean_reconciles_with_raw, no_quarantined_responses,
     deduplicated_reconciles_with_clean, every_question_summarised, no_contact_details_in_free_text,
     _summary_check("question_summary", None), _summary_check("summary_by_group", "respondent_group"),

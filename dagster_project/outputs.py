@@ -12,6 +12,7 @@ from dagster import (AssetCheckResult, AssetExecutionContext, AssetOut, Configur
 from etl import aggregate
 from etl.charts import question_chart
 from etl.crosstab import crosstab, languages
+from etl.erasure import analysis_tables_with_references, erased_in_files, erased_in_tables, read_erased_references
 from etl.profile import respondent_profile as profile_table
 from etl.publish import CROSSTABS, PUBLISHED, publish, small_counts_left
 from etl.report import duplicate_summary, render_report, report_name
@@ -234,4 +235,21 @@ def charts_match_questions(llais: LlaisResource, review: ReviewOutputsResource) 
         "missing_reports": MetadataValue.json(reports)})
 
 
-OUTPUT_CHECKS = [no_small_counts_published, workbook_matches_analysis_tables, charts_match_questions]
+@asset_check(asset="review_report", blocking=True,
+             additional_deps=["raw_responses", "responses_clean", "quarantined_responses", "excluded_responses",
+                              "responses_deduplicated", "duplicate_groups", "question_summary", "summary_by_group",
+                              "summary_by_area", "free_text", "response_volume", "review_workbook", *TABLE_INPUTS],
+             description="No erased response's reference is left in any analysis table, frame or export.")
+def no_erased_response_downstream(llais: LlaisResource, review: ReviewOutputsResource) -> AssetCheckResult:
+    erased = read_erased_references(llais.survey_database)
+    found = erased_in_tables(analysis_tables_with_references(llais.analysis_database), erased)
+    frames = Path(llais.analysis_database).parent / "analysis_frames" / llais.survey_slug
+    published = [*review.folder(llais).rglob("*"), *frames.glob("*.parquet")]
+    found.update(erased_in_files([path for path in published if path.suffix in {".csv", ".xlsx", ".html",
+                                                                                 ".parquet"}], erased))
+    return AssetCheckResult(passed=not found, metadata={
+        "erasures_recorded": len(erased), "still_present": MetadataValue.json(found)})
+
+
+OUTPUT_CHECKS = [no_small_counts_published, workbook_matches_analysis_tables, charts_match_questions,
+                 no_erased_response_downstream]

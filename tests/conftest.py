@@ -11,6 +11,10 @@ import sqlite_utils
 from survey_app import create_app
 from survey_app.definition import load_surveys
 
+# Browser fixtures (live_server, browser, page) are registered once for the whole run:
+# two copies of the session-wide browser would start Playwright twice in one thread.
+pytest_plugins = ["browser_support"]
+
 SURVEY = "drugs-review"
 OPEN_DAY = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.timezone.utc)
 

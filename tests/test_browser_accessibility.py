@@ -7,8 +7,7 @@ import datetime as dt
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from browser_support import (DESKTOP, PHONE, browser, horizontal_overflow, live_server, open_page,  # noqa: F401
-                             page, require_chromium)
+from browser_support import DESKTOP, horizontal_overflow, open_page, require_chromium
 from survey_app import links, storage
 
 require_chromium()

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from browser_support import NEUTRAL_SITE, browser, live_server, open_page, page, require_chromium  # noqa: F401
+from browser_support import NEUTRAL_SITE, open_page, require_chromium
 from conftest import stored_responses
 
 require_chromium()

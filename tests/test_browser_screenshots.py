@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import DESKTOP, browser, live_server, open_page, require_chromium  # noqa: F401
+from browser_support import DESKTOP, open_page, require_chromium
 from survey_app import links, storage
 
 require_chromium()

@@ -120,7 +120,7 @@ def test_campaigns_listed_with_their_size_and_themes_counted_in_welsh(outputs):
 
 def test_a_stricter_threshold_in_configuration_reaches_the_workbook(outputs, tmp_path):
     analysis_db, _, _ = outputs
-    llais = LlaisResource(survey_database="unused.db", analysis_database=str(analysis_db))
+    llais = LlaisResource(survey_database=str(analysis_db.parent / "responses.db"), analysis_database=str(analysis_db))
     review = ReviewOutputsResource(exports_dir=str(tmp_path), suppression_threshold=10, suppression_marker="<10")
     job = build_definitions(llais, review).resolve_job_def("review_outputs")
     result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False,

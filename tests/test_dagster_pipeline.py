@@ -51,7 +51,7 @@ def test_every_asset_materialises_and_every_check_passes(pipeline):
     _, analysis_db, result = pipeline
     assert result.success
     checks = check_results(result)
-    assert len(checks) == 10
+    assert len(checks) == 9
     assert all(c.passed for c in checks.values()), [n for n, c in checks.items() if not c.passed]
     for name in TABLES:
         assert (table(analysis_db, name)["survey_id"] == SURVEY.slug).all()

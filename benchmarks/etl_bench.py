@@ -66,25 +66,31 @@ def materialise(database: str, analysis: str) -> dict:
 
     job = build_definitions(LlaisResource(survey_database=database, analysis_database=analysis)
                             ).resolve_job_def("refresh_analysis")
+    instance = DagsterInstance.ephemeral()
     with MemorySampler() as sampler:
         started = time.time()
-        result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
         ended = time.time()
     starts, steps = {}, {}
-    for event in result.all_events:
+    for entry in instance.all_logs(result.run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
         if event.event_type == DagsterEventType.STEP_START:
-            starts[event.step_key] = event.timestamp
+            starts[event.step_key] = entry.timestamp
         elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
             begin = starts[event.step_key]
-            steps[event.step_key] = {"seconds": round(event.timestamp - begin, 3),
-                                     "peak_rss_mb": round(sampler.peak_between(begin, event.timestamp))}
+            steps[event.step_key] = {"seconds": round(entry.timestamp - begin, 3),
+                                     "peak_rss_mb": round(sampler.peak_between(begin, entry.timestamp))}
     return {"success": result.success, "seconds": round(ended - started, 3), "steps": steps,
             "peak_rss_mb": round(peak_rss_mb())}
 
 
 def in_subprocess(function: str, *args: str) -> dict:
     code = f"import json, sys; from benchmarks.etl_bench import {function}; print(json.dumps({function}(*sys.argv[1:])))"
-    done = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{function}{args} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import threading
 import time
 from pathlib import Path
@@ -16,10 +15,6 @@ def rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         pages = int(statm.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class MemorySampler:

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from .common import RESULTS_DIR, MemorySampler, machine, peak_rss_mb, write_json
+from .common import RESULTS_DIR, MemorySampler, machine, write_json
 
 SURVEY = "drugs-review"
 TARGET_FLOOR_MULTIPLE = 10
@@ -50,11 +50,12 @@ def read_floor(database: str) -> dict:
     """The least any pipeline must spend: the raw responses table read into a DataFrame, column-wise."""
     from etl.read import read_table_arrow
 
-    started = time.perf_counter()
-    frame = read_table_arrow(database, "select * from responses")
-    seconds = time.perf_counter() - started
+    with MemorySampler() as sampler:
+        started = time.perf_counter()
+        frame = read_table_arrow(database, "select * from responses")
+        seconds = time.perf_counter() - started
     return {"seconds": round(seconds, 3), "rows": len(frame), "columns": len(frame.columns),
-            "peak_rss_mb": round(peak_rss_mb())}
+            "peak_rss_mb": round(max(mb for _, mb in sampler.samples))}
 
 
 def materialise(database: str, analysis: str) -> dict:
@@ -82,8 +83,9 @@ def materialise(database: str, analysis: str) -> dict:
             begin = starts[event.step_key]
             steps[event.step_key] = {"seconds": round(entry.timestamp - begin, 3),
                                      "peak_rss_mb": round(sampler.peak_between(begin, entry.timestamp))}
+    # Sampled, not ru_maxrss: Linux carries the parent's peak across fork and exec.
     return {"success": result.success, "seconds": round(ended - started, 3), "steps": steps,
-            "peak_rss_mb": round(peak_rss_mb())}
+            "peak_rss_mb": round(max(mb for _, mb in sampler.samples))}
 
 
 def in_subprocess(function: str, *args: str) -> dict:

@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
 export SURVEY_DATABASE ?= $(CURDIR)/var/responses.db
 export ANALYSIS_DATABASE ?= $(CURDIR)/var/analysis.db
 
-.PHONY: run test install compile translations check-translations seed materialize screenshots clean
+.PHONY: run test install compile translations check-translations seed materialize screenshots bench profile clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,20 @@ test: compile
 screenshots: compile
 	$(PY) -m pytest -q -m screenshots tests/test_browser_screenshots.py
 	@echo "Screenshots in var/screenshots/"
+
+BENCH_STAMP := $(VENV)/.bench-stamp
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	@touch $@
+
+# Intake, storage and ETL benchmarks; figures in var/bench/results.md (timings never go in tests/).
+bench: compile $(BENCH_STAMP)
+	$(PY) -m benchmarks.run
+
+# Where the ETL spends its time, as a pyinstrument report (needs `make bench` to have made the data).
+profile: $(BENCH_STAMP)
+	$(PY) -m pyinstrument -r html -o var/bench/etl-profile.html -m benchmarks.profile_etl
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -5,6 +5,7 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
+import adbc_driver_sqlite.dbapi
 import pandas as pd
 
 
@@ -45,6 +46,30 @@ def query_frame(conn: sqlite3.Connection, sql: str, params: list | tuple = ()) -
     return pd.DataFrame({name: pd.Series(values) for name, values in zip(names, columns)}, copy=False)
 
 
+# The SQLite driver infers each column's Arrow type from the first batch; one batch for the
+# whole result means a column that is NULL in its first rows still gets the right type.
+_ONE_BATCH = {"adbc.sqlite.query.batch_rows": str(2**30)}
+
+
+def read_table_arrow(path: Path | str, sql: str, params: list | tuple = ()) -> pd.DataFrame:
+    """A query result read into Arrow by the ADBC SQLite driver (no Python object per value).
+
+    Several times faster than fetchall. Dtypes match query_frame's after read_responses'
+    conversion: text as "str", integers as int64 (float64 where some are missing), and a
+    column with no values at all as "string".
+    """
+    uri = f"file:{Path(path).resolve()}?mode=ro"
+    with adbc_driver_sqlite.dbapi.connect(uri) as conn, conn.cursor() as cursor:
+        cursor.adbc_statement.set_options(**_ONE_BATCH)
+        cursor.execute(sql, list(params))
+        table = cursor.fetch_arrow_table()
+    frame = table.to_pandas()
+    for name, column in zip(table.column_names, table.columns):
+        if column.null_count == len(column):
+            frame[name] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    return frame
+
+
 def normalise_emails(emails: pd.Series) -> pd.Series:
     """Lower-case, trimmed, with any +tag removed (and Gmail's ignored dots), so one inbox is one key."""
     text = emails.astype("string").str.strip().str.lower()
@@ -70,14 +95,20 @@ def read_responses(path: Path | str, survey_id: str) -> pd.DataFrame:
     The personal_data email becomes `email_key`; `link_organisation` and
     `link_channel` come from the `links` table when the app has one.
     """
+    # Python's sqlite3 and the ADBC driver each link their own SQLite; one closing the file
+    # while the other has it open drops the other's locks, so their opens never overlap.
     conn = open_read_only(path)
     try:
         if not table_exists(conn, "responses"):
             raise SurveyDatabaseError(f"Survey database {Path(path).resolve()} has no responses table")
-        frame = query_frame(conn, "select * from responses where survey_id = ? order by id", [survey_id])
-        if frame.empty:
-            raise SurveyDatabaseError(
-                f"Survey database {Path(path).resolve()} holds no responses for survey '{survey_id}'")
+    finally:
+        conn.close()
+    frame = read_table_arrow(path, "select * from responses where survey_id = ? order by id", [survey_id])
+    if frame.empty:
+        raise SurveyDatabaseError(
+            f"Survey database {Path(path).resolve()} holds no responses for survey '{survey_id}'")
+    conn = open_read_only(path)
+    try:
         emails = query_frame(conn, "select response_id, email from personal_data where survey_id = ?",
                              [survey_id]) if table_exists(conn, "personal_data") else None
         links = _links(conn)

@@ -109,7 +109,8 @@ def manage(lang, manage_token):
     days = links.responses_by_day(get_db(), link.token)
     return render_template("manage.html", link=link, survey=surveys().get(link.survey_id),
                            channel=CHANNEL_LABELS[link.channel], status=link.status(now()),
-                           urls=public_urls(link.token), days=days, total=sum(n for _, n in days),
+                           urls=public_urls(link.token), days=links.published_days(days),
+                           total=sum(n for _, n in days),
                            is_small=links.is_small, manage_token=manage_token)
 
 

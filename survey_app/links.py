@@ -188,6 +188,21 @@ def is_small(count: int) -> bool:
     return count < SMALL_COUNT
 
 
+def published_days(days: list[tuple[dt.date, int]]) -> list[tuple[dt.date, int | None]]:
+    """Daily counts safe to show beside the total: None where a count that is not small is hidden.
+
+    A lone small day could be worked out as the total minus the other days, so when
+    exactly one day is small and the total is shown, the next smallest day is hidden too.
+    """
+    small = [day for day, count in days if is_small(count)]
+    total = sum(count for _, count in days)
+    also_hidden = None
+    if len(small) == 1 and not is_small(total):
+        others = sorted((count, day) for day, count in days if day not in small)
+        also_hidden = others[0][1] if others else None
+    return [(day, None if day == also_hidden else count) for day, count in days]
+
+
 def public_url(base_url: str, token: str, lang: str | None = None) -> str:
     """The address people are given; without a language, the browser's preference picks one."""
     return f"{base_url.rstrip('/')}/{lang}/l/{token}" if lang else f"{base_url.rstrip('/')}/l/{token}"

@@ -232,11 +232,24 @@ def test_the_manage_page_counts_responses_but_never_shows_answers(client, make_l
 
 def test_counts_under_five_are_shown_as_fewer_than_five(client, make_link, db_path, survey):
     new = make_link()
-    add_responses(db_path, survey, new.link.token, {dt.date(2026, 12, 1): 4, dt.date(2026, 12, 2): 5})
+    add_responses(db_path, survey, new.link.token,
+                  {dt.date(2026, 12, 1): 4, dt.date(2026, 12, 2): 2, dt.date(2026, 12, 3): 7})
     page = manage_page(client, new).get_data(as_text=True)
     cells = re.findall(r'<td>([^<]+)</td><td class="numeric">([^<]+)</td>', page)
-    assert cells == [("1 December 2026", "fewer than 5"), ("2 December 2026", "5")]
-    assert '<strong class="total">9</strong>' in page
+    assert cells == [("1 December 2026", "fewer than 5"), ("2 December 2026", "fewer than 5"),
+                     ("3 December 2026", "7")]
+    assert '<strong class="total">13</strong>' in page
+
+
+def test_a_lone_small_day_cannot_be_worked_out_from_the_total(client, make_link, db_path, survey):
+    new = make_link()
+    add_responses(db_path, survey, new.link.token,
+                  {dt.date(2026, 12, 1): 4, dt.date(2026, 12, 2): 5, dt.date(2026, 12, 3): 9})
+    page = manage_page(client, new).get_data(as_text=True)
+    cells = re.findall(r'<td>([^<]+)</td><td class="numeric">([^<]+)</td>', page)
+    # 18 - 5 - 9 would give away the 4, so the smallest other day is hidden as well
+    assert cells == [("1 December 2026", "fewer than 5"), ("2 December 2026", "hidden"), ("3 December 2026", "9")]
+    assert '<strong class="total">18</strong>' in page
 
 
 def test_days_are_welsh_days_so_a_late_summer_response_counts_on_the_next_day(make_link, db_path):

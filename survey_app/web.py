@@ -99,10 +99,7 @@ class ConnectionPerThread:
         self._inherited: list[sqlite_utils.Database] = []
 
     def get(self) -> sqlite_utils.Database:
-        db = getattr(self._local, "db", None)
-        if db is not None and self._local.pid != os.getpid():
-            self._inherited.append(db)
-            db = None
+        db = self._own()
         if db is None:
             db = storage.connect(self.path, busy_timeout_ms=self.busy_timeout_ms)
             self._local.db, self._local.pid = db, os.getpid()
@@ -110,10 +107,18 @@ class ConnectionPerThread:
 
     def discard(self) -> None:
         """Close this thread's connection, so the next request opens a fresh one."""
-        db = getattr(self._local, "db", None)
+        db = self._own()
         self._local.db = None
-        if db is not None and self._local.pid == os.getpid():
+        if db is not None:
             db.close()
+
+    def _own(self) -> sqlite_utils.Database | None:
+        """This thread's connection if this process opened it; one from before a fork is set aside."""
+        db = getattr(self._local, "db", None)
+        if db is not None and self._local.pid != os.getpid():
+            self._inherited.append(db)
+            self._local.db = db = None
+        return db
 
 
 def get_db() -> sqlite_utils.Database:

@@ -125,8 +125,17 @@ def one_baseline_post(session: requests.Session, base: str, timings: list) -> bo
     return response.status_code == 201
 
 
-def client_thread(kind: str, base: str, deadline: float, out: dict) -> None:
+def respondent_session() -> requests.Session:
+    """A new person on a phone of their own. Every client here shares the loopback address, so
+    without a browser of its own each would count against one rate limit, as if a single
+    device had sent every response (the limiter allows it about ten every ten minutes)."""
     session = requests.Session()
+    session.headers["User-Agent"] = f"llais-bench/{os.urandom(8).hex()}"
+    return session
+
+
+def client_thread(kind: str, base: str, deadline: float, out: dict) -> None:
+    session = respondent_session()
     work = one_response if kind == "survey" else one_baseline_post
     while time.monotonic() < deadline:
         try:
@@ -135,7 +144,7 @@ def client_thread(kind: str, base: str, deadline: float, out: dict) -> None:
             ok = False
         out["completed" if ok else "failed"] += 1
         if kind == "survey":
-            session = requests.Session()  # the next respondent is a new person
+            session = respondent_session()
 
 
 def client_process(kind: str, base: str, threads: int, seconds: float, queue) -> None:

@@ -1,6 +1,6 @@
 """Generate realistic synthetic responses, with known duplicates, campaigns and low-quality rows.
 
-Writes through survey_app.storage.insert_responses, the same code path as an
+Writes through survey_app.storage.insert_response_frame, the same code path as an
 import, and keeps the ground truth in a `synthetic_truth` table of the same
 database so the deduplication can be scored.
 
@@ -308,8 +308,8 @@ def unique_references(n: int, rng: np.random.Generator, taken: set[str] = frozen
             return refs.to_numpy()
 
 
-def records(rows: pd.DataFrame, survey: Survey):
-    """One dict per response with its metadata and answers, missing answers left out."""
+def response_frame(rows: pd.DataFrame, survey: Survey) -> pd.DataFrame:
+    """The responses as stored columns (metadata and answers), a missing answer null."""
     started = rows["submitted_at"] - pd.to_timedelta(rows["duration_seconds"], unit="s")
     meta = pd.DataFrame({
         "reference": rows["reference"], "started_at": started.map(storage.iso),
@@ -319,11 +319,7 @@ def records(rows: pd.DataFrame, survey: Survey):
     })
     answer_cols = [c for c in rows.columns if c in {q.id for q in survey.questions}
                    or c in {q.other_column for q in survey.questions}]
-    keys = list(meta.columns) + answer_cols
-    table = pd.concat([meta, rows[answer_cols]], axis=1)
-    columns = [table[c].astype(object).where(table[c].notna(), None).tolist() for c in keys]
-    for values in zip(*columns):
-        yield {k: v for k, v in zip(keys, values) if v is not None}
+    return pd.concat([meta, rows[answer_cols]], axis=1)
 
 
 def write(db_path: Path | str, survey: Survey, count: int, seed: int = 0, if_empty: bool = False) -> int:
@@ -340,7 +336,7 @@ def write(db_path: Path | str, survey: Survey, count: int, seed: int = 0, if_emp
         generated.rows["reference"] = fresh
         generated.truth["reference"] = generated.truth["reference"].map(mapping)
         generated.truth["duplicate_of"] = generated.truth["duplicate_of"].map(mapping)
-    written = storage.insert_responses(db, survey, records(generated.rows, survey), batch_size=10000)
+    written = storage.insert_response_frame(db, survey, response_frame(generated.rows, survey))
     truth = generated.truth.assign(survey_id=survey.slug)
     truth = truth.astype(object).where(truth.notna(), None)
     db["synthetic_truth"].insert_all(truth.to_dict("records"), pk="reference", replace=True, batch_size=10000)

@@ -6,6 +6,7 @@ English reaches a Welsh page.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any, Mapping
@@ -171,6 +172,9 @@ class ConsentForm(FlaskForm):
                            validators=[DataRequired(_l("Tick the box to say you agree to take part, or close this page if you do not."))])
 
 
+# Built once per section, not per request: the class holds only unbound fields, so every
+# request (and thread) can share it. Bounded, as each app built (tests build many) loads its own.
+@functools.lru_cache(maxsize=256)
 def section_form_class(section: Section) -> type[SectionForm]:
     attrs: dict[str, Any] = {"section": section}
     for q in section.questions:

@@ -9,6 +9,7 @@ import sqlite_utils
 
 from conftest import Respondent, csrf_token, stored_responses
 from survey_app import create_app, storage
+from survey_app.web import get_db
 from test_trust_cli import with_email
 
 LONG_TEXT = "Mae angen mwy o weithwyr ieuenctid gyda’r nos. " * 80  # several kB: needs new pages to store
@@ -38,6 +39,12 @@ def walk_to_last_page(respondent: Respondent, answers: dict) -> str:
 def nothing_stored(db_path) -> bool:
     db = sqlite_utils.Database(db_path)
     return stored_responses(db_path) == [] and db["personal_data"].count == 0
+
+
+def app_connection(app) -> sqlite_utils.Database:
+    """The connection the app's requests use in this thread (the test client runs them here)."""
+    with app.app_context():
+        return get_db()
 
 
 def held_answers(db_path) -> dict:
@@ -79,25 +86,17 @@ def test_a_locked_database_asks_the_respondent_to_try_again_and_the_retry_succee
     assert sqlite_utils.Database(db_path)["personal_data"].count == 1
 
 
-def test_a_full_disk_while_storing_keeps_nothing_half_written_and_the_retry_succeeds(
-        app, db_path, monkeypatch):
+def test_a_full_disk_while_storing_keeps_nothing_half_written_and_the_retry_succeeds(app, db_path):
     client = app.test_client()
     last_page = walk_to_last_page(Respondent(client), answers_with_long_text())
     send = {"csrf_token": csrf_token(client.get(last_page).get_data(as_text=True)), "email": "sam@example.com"}
 
-    real_connect = storage.connect
-
-    def full_disk_connect(*args, **kwargs):
-        db = real_connect(*args, **kwargs)
-        # The database may not grow by a single page: what SQLite reports when the disk is full.
-        pages = db.execute("PRAGMA page_count").fetchone()[0]
-        db.execute(f"PRAGMA max_page_count = {pages}")
-        return db
-
-    real_connect(db_path).execute("VACUUM")  # no free pages left inside the file to reuse
-    monkeypatch.setattr(storage, "connect", full_disk_connect)
+    storage.connect(db_path).execute("VACUUM")  # no free pages left inside the file to reuse
+    db = app_connection(app)
+    # The database may not grow by a single page: what SQLite reports when the disk is full.
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count = {pages}")
     refused = client.post(last_page, data=send)
-    monkeypatch.setattr(storage, "connect", real_connect)
 
     assert_try_again_page(refused, "en")
     assert nothing_stored(db_path)
@@ -109,26 +108,19 @@ def test_a_full_disk_while_storing_keeps_nothing_half_written_and_the_retry_succ
     assert row["other_comments"] == LONG_TEXT[:4000].strip()
 
 
-def test_a_write_failing_half_way_through_storing_leaves_no_partial_response(app, db_path, monkeypatch):
+def test_a_write_failing_half_way_through_storing_leaves_no_partial_response(app, db_path):
     """The response row is written, then the personal data row fails: both must be gone."""
     client = app.test_client()
     last_page = walk_to_last_page(Respondent(client), with_email())
     send = {"csrf_token": csrf_token(client.get(last_page).get_data(as_text=True)), "email": "sam@example.com"}
 
-    real_connect = storage.connect
-
-    def failing_connect(*args, **kwargs):
-        db = real_connect(*args, **kwargs)
-        failing = []
-        db.conn.set_trace_callback(lambda sql: failing.append(1) if "personal_data" in sql and
-                                   sql.lstrip().upper().startswith("INSERT") else None)
-        # Abandon the statement as an I/O error would; SQLite raises OperationalError.
-        db.conn.set_progress_handler(lambda: 1 if failing else 0, 1)
-        return db
-
-    monkeypatch.setattr(storage, "connect", failing_connect)
+    db = app_connection(app)
+    failing = []
+    db.conn.set_trace_callback(lambda sql: failing.append(1) if "personal_data" in sql and
+                               sql.lstrip().upper().startswith("INSERT") else None)
+    # Abandon the statement as an I/O error would; SQLite raises OperationalError.
+    db.conn.set_progress_handler(lambda: 1 if failing else 0, 1)
     refused = client.post(last_page, data=send)
-    monkeypatch.setattr(storage, "connect", real_connect)
 
     assert_try_again_page(refused, "en")
     assert nothing_stored(db_path)

@@ -12,7 +12,7 @@ from . import links
 from .i18n import LANGUAGES, best_language
 from .qr import qr_png, qr_svg
 from .views import forget_links, remember_link, surveys
-from .web import get_db, now
+from .context import get_db, now
 
 bp = Blueprint("links", __name__)
 

@@ -12,7 +12,7 @@ from .definition import Section, Survey
 from .fingerprint import client_fingerprint
 from .forms import ConsentForm, section_form
 from .i18n import LANGUAGES, best_language
-from .web import get_db, now
+from .context import get_db, now
 
 bp = Blueprint("survey", __name__, url_prefix="/<lang>")
 

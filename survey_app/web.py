@@ -2,11 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import threading
 from pathlib import Path
-
-import sqlite_utils
 
 from flask import Flask, g, make_response, redirect, render_template, request, url_for
 from flask_babel import Babel, format_date, gettext
@@ -15,6 +11,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from . import ratelimit, storage
 from .cli_responses import responses_cli
 from .config import PROJECT_ROOT, settings_from_env, sqlite_uri
+from .context import ConnectionPerThread, end_request
 from .definition import SURVEYS_DIR, load_surveys
 from .i18n import LANGUAGES, babel_locale, best_language, current_language, other_language
 from .security import init_security
@@ -78,68 +75,8 @@ def build_app(test_config: dict | None = None) -> Flask:
     def choose_language():
         return redirect(url_for("survey.index", lang=best_language()), code=302)
 
-    app.teardown_appcontext(_end_request)
+    app.teardown_appcontext(end_request)
     return app
-
-
-class ConnectionPerThread:
-    """The survey database connection each worker thread reuses from request to request.
-
-    Opening one per request cost a connect and four PRAGMAs, and closing the last connection
-    to a WAL database runs a checkpoint: together about a third of a form POST. A connection
-    never crosses a fork (a pre-loaded app is forked into gunicorn workers) or a thread (the
-    development server runs each request in a thread of its own).
-    """
-
-    def __init__(self, path: str, busy_timeout_ms: int):
-        self.path, self.busy_timeout_ms = path, busy_timeout_ms
-        self._local = threading.local()
-        # Connections opened before a fork stay referenced and are never used or closed in the
-        # child: closing one there could checkpoint and delete the WAL the parent still uses.
-        self._inherited: list[sqlite_utils.Database] = []
-
-    def get(self) -> sqlite_utils.Database:
-        db = self._own()
-        if db is None:
-            db = storage.connect(self.path, busy_timeout_ms=self.busy_timeout_ms)
-            self._local.db, self._local.pid = db, os.getpid()
-        return db
-
-    def discard(self) -> None:
-        """Close this thread's connection, so the next request opens a fresh one."""
-        db = self._own()
-        self._local.db = None
-        if db is not None:
-            db.close()
-
-    def _own(self) -> sqlite_utils.Database | None:
-        """This thread's connection if this process opened it; one from before a fork is set aside."""
-        db = getattr(self._local, "db", None)
-        if db is not None and self._local.pid != os.getpid():
-            self._inherited.append(db)
-            self._local.db = db = None
-        return db
-
-
-def get_db() -> sqlite_utils.Database:
-    if "db" not in g:
-        from flask import current_app
-
-        g.db = current_app.extensions["survey_db"].get()
-    return g.db
-
-
-def _end_request(exc: BaseException | None) -> None:
-    db = g.pop("db", None)
-    # Writes roll back on failure already; this makes sure no transaction outlives its request.
-    if db is not None and db.conn.in_transaction:
-        db.conn.rollback()
-
-
-def now() -> dt.datetime:
-    from flask import current_app
-
-    return current_app.config["CLOCK"]()
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -4,7 +4,7 @@ answers each request in a thread of its own."""
 import os
 import threading
 
-from survey_app.web import ConnectionPerThread
+from survey_app.context import ConnectionPerThread
 
 
 def test_a_forked_worker_opens_its_own_connection_and_leaves_the_parents_working(db_path):

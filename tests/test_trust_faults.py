@@ -9,7 +9,7 @@ import sqlite_utils
 
 from conftest import Respondent, csrf_token, stored_responses
 from survey_app import create_app, storage
-from survey_app.web import get_db
+from survey_app.context import get_db
 from test_trust_cli import with_email
 
 LONG_TEXT = "Mae angen mwy o weithwyr ieuenctid gyda’r nos. " * 80  # several kB: needs new pages to store

@@ -43,19 +43,22 @@ def codes_ticked_count(values: pd.Series) -> pd.Series:
 
 
 def json_list_from_ticks(ticks: pd.DataFrame) -> pd.Series:
-    """Canonical JSON list text (definition order) from a ticked matrix; no ticks -> missing."""
-    parts = pd.Series("", index=ticks.index, dtype="object")
-    for code in ticks.columns:
-        parts = parts.where(~ticks[code].to_numpy(), parts + f',"{code}"')
-    text = "[" + parts.str[1:] + "]"
-    return text.where(parts != "").astype("string")
+    """Canonical JSON list text (definition order) from a ticked matrix; no ticks -> missing.
+
+    Each distinct combination of ticks is written once and then spread to its rows.
+    """
+    combination = ticks.groupby(list(ticks.columns), sort=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(ticks))).groupby(combination, sort=True).first().to_numpy()
+    codes = list(ticks.columns)
+    texts = pd.array([("[" + ",".join(f'"{code}"' for code, ticked in zip(codes, row) if ticked) + "]")
+                      if row.any() else None for row in ticks.to_numpy(dtype=bool)[first]], dtype="string")
+    return pd.Series(texts.take(combination), index=ticks.index)
 
 
-def as_codes(values: pd.Series, question: Question) -> pd.Series:
-    """Single or Likert answers as a categorical over the question's option codes."""
+def as_codes(values: pd.Series, question: Question) -> pd.Categorical:
+    """Single or Likert answers as a categorical over the question's option codes (anything else missing)."""
     codes = list(question.option_codes)
-    known = values.astype("object").where(values.isin(codes), None)
-    return pd.Categorical(known, categories=codes)
+    return pd.Categorical(values.where(values.isin(codes)), categories=codes)
 
 
 def routing_question_ids(survey: Survey) -> set[str]:

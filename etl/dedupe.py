@@ -20,6 +20,8 @@ import pandas as pd
 
 from survey_app.definition import Survey
 
+from .text import word_set_key
+
 EXACT_WINDOW = pd.Timedelta(hours=1)
 NEAR_IDENTICAL = 0.9          # share of answered questions that must agree
 NEIGHBOURS = 10               # later responses on one fingerprint each response is compared with
@@ -182,10 +184,7 @@ def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndar
 
 def campaign_key(text: pd.Series) -> pd.Series:
     """Case, punctuation, spacing and word order removed, so lightly edited copies of a template agree."""
-    normal = (text.astype("string").str.normalize("NFKC").str.casefold()
-              .str.replace(r"[^\w\s]", " ", regex=True).str.split())
-    keys = normal.map(lambda words: " ".join(sorted(set(words))) if isinstance(words, list) else None)
-    return keys.astype("string")
+    return word_set_key(text)
 
 
 def find_campaigns(frame: pd.DataFrame, free_text: list[str], min_size: int) -> pd.DataFrame:

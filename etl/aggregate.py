@@ -110,8 +110,10 @@ def free_text_columns(survey: Survey) -> list[tuple[str, str]]:
 def free_text(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """Every free-text answer, one row each, with contact details redacted."""
     parts = []
+    context = ["id", "language", "respondent_group", "area", "campaign_id"]
     for column, question_id in free_text_columns(survey):
-        answered = frame[frame[column].notna()]
+        # Only the columns needed: a filtered copy of every column would cost a response table per question.
+        answered = frame.loc[frame[column].notna(), [*context, column]]
         parts.append(pd.DataFrame({
             "response_id": answered["id"].astype("int64"), "question_id": question_id, "column": column,
             "language": answered["language"].astype("string"),

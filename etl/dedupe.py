@@ -40,14 +40,19 @@ class DedupResult:
 def deduplicate(clean: pd.DataFrame, survey: Survey, exact_window: pd.Timedelta = EXACT_WINDOW,
                 near_identical: float = NEAR_IDENTICAL, campaign_min_size: int = CAMPAIGN_MIN_SIZE
                 ) -> DedupResult:
-    frame = clean.sort_values("id", ignore_index=True)
+    # Responses arrive ordered by id; sorting again would copy every column for nothing.
+    frame = clean.reset_index(drop=True) if clean["id"].is_monotonic_increasing \
+        else clean.sort_values("id", ignore_index=True)
     answer_cols = [c for c in survey.answer_columns() if c in frame]
     submitted = pd.to_datetime(frame["submitted_at"], utc=True, format="ISO8601")
-    signature = pd.util.hash_pandas_object(frame[answer_cols].astype("string"), index=False).to_numpy()
+    # Hashed column by column as stored (codes, text, numbers): equal answers hash equal without
+    # first turning every answer into a string.
+    signature = pd.util.hash_pandas_object(frame[answer_cols], index=False).to_numpy()
 
     exact = exact_resubmissions(frame, signature, submitted, exact_window)
     remaining = ~frame["id"].isin(exact.loc[exact["removed"] == 1, "response_id"])
-    person = same_person(frame[remaining], answer_cols, submitted[remaining], near_identical)
+    person = same_person(frame.loc[remaining, ["id", "email_key", "fingerprint", *answer_cols]], answer_cols,
+                         submitted[remaining], near_identical)
     removed_ids = set(exact.loc[exact["removed"] == 1, "response_id"]) | \
         set(person.loc[person["removed"] == 1, "response_id"])
     kept = frame[~frame["id"].isin(removed_ids)].reset_index(drop=True)

@@ -8,14 +8,18 @@ import pandas as pd
 
 from survey_app.definition import Question, Survey
 
+from .text import ASCII_SPACE, contains_regex
+
 # A JSON list of plain strings, as storage writes it; anything else gets a full json.loads.
-_SIMPLE_JSON_LIST = r'\[\s*(?:"[^"\\]*"\s*(?:,\s*"[^"\\]*"\s*)*)?\]'
+_SIMPLE_JSON_LIST = r'\A\[\s*(?:"[^"\\]*"\s*(?:,\s*"[^"\\]*"\s*)*)?\]\Z'
+# The same for RE2 on ASCII text (see etl/text.py); RE2's $ is the end of the text, like \Z.
+_ASCII_SIMPLE_JSON_LIST = _SIMPLE_JSON_LIST.replace(r"\s", f"[{ASCII_SPACE}]").replace(r"\A", "^").replace(r"\Z", "$")
 
 
 def unparseable_json(values: pd.Series) -> pd.Series:
     """True where a stored value is not a JSON list of strings (missing values are fine)."""
     text = values.astype("string")
-    simple = text.str.fullmatch(_SIMPLE_JSON_LIST).fillna(True).astype(bool)
+    simple = contains_regex(text, _SIMPLE_JSON_LIST, _ASCII_SIMPLE_JSON_LIST) | text.isna()
     bad = pd.Series(False, index=values.index)
     for index, value in text[~simple].items():
         try:
@@ -67,5 +71,13 @@ def routing_question_ids(survey: Survey) -> set[str]:
 
 
 def concat_where(parts: pd.Series, mask: pd.Series | np.ndarray, piece: pd.Series | str) -> pd.Series:
-    """Append piece to each string where mask holds (building per-row lists without a Python loop)."""
-    return parts.where(~np.asarray(mask, dtype=bool), parts + piece)
+    """Append piece to each string where mask holds (building per-row lists without a Python loop).
+
+    Only the masked rows are concatenated: flags and reasons hold for few rows.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return parts
+    out = parts.copy()
+    out[mask] = parts[mask] + (piece[mask] if isinstance(piece, pd.Series) else piece)
+    return out

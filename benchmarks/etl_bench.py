@@ -58,19 +58,29 @@ def read_floor(database: str) -> dict:
             "peak_rss_mb": round(max(mb for _, mb in sampler.samples))}
 
 
+def refresh_analysis_job():
+    """The job as `dagster asset materialize` runs it, with paths from SURVEY_DATABASE / ANALYSIS_DATABASE."""
+    from dagster_project import defs
+
+    return defs.resolve_job_def("refresh_analysis")
+
+
 def materialise(database: str, analysis: str) -> dict:
-    """Every asset and check in-process, with wall time and peak memory per step."""
-    from dagster import DagsterEventType, DagsterInstance
+    """Every asset and check in-process, with wall time and peak memory per step.
 
-    from dagster_project import build_definitions
-    from dagster_project.resources import LlaisResource
+    Through execute_job, like the command line: execute_in_process keeps every
+    output in memory until the run ends (for tests to inspect), which a
+    materialisation does not.
+    """
+    import os
 
-    job = build_definitions(LlaisResource(survey_database=database, analysis_database=analysis)
-                            ).resolve_job_def("refresh_analysis")
+    from dagster import DagsterEventType, DagsterInstance, execute_job, reconstructable
+
+    os.environ.update(SURVEY_DATABASE=database, ANALYSIS_DATABASE=analysis)
     instance = DagsterInstance.ephemeral()
     with MemorySampler() as sampler:
         started = time.time()
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = execute_job(reconstructable(refresh_analysis_job), instance=instance, raise_on_error=False)
         ended = time.time()
     starts, steps = {}, {}
     for entry in instance.all_logs(result.run_id):

@@ -70,10 +70,7 @@ def _counts(frame: pd.DataFrame, survey: Survey, q: Question, key: pd.Series) ->
     """(breakdown x option counts, base per breakdown) for one question."""
     if q.type in ("single", "likert"):
         codes = pd.Series(pd.Categorical(frame[q.id], categories=list(q.option_codes)), index=frame.index)
-        counts = pd.crosstab(key, codes, dropna=False).reindex(
-            index=key.cat.categories, columns=list(q.option_codes), fill_value=0)
-        base = codes.notna().groupby(key, observed=False).sum()
-        return counts, base
+        return _code_counts(key, codes), codes.notna().groupby(key, observed=False).sum()
     if q.type == "multiple":
         ticks = ticked_matrix(frame[q.id], q)
         counts = ticks.groupby(key, observed=False).sum()
@@ -85,6 +82,18 @@ def _counts(frame: pd.DataFrame, survey: Survey, q: Question, key: pd.Series) ->
         if section.show_if else pd.Series(True, index=frame.index)
     counts = answered.groupby(key, observed=False).sum().to_frame(ANSWERED_CODE)
     return counts, asked.groupby(key, observed=False).sum()
+
+
+def _code_counts(key: pd.Series, codes: pd.Series) -> pd.DataFrame:
+    """Breakdown x option counts of two categoricals, by one bincount over their integer codes.
+
+    pd.crosstab does the same, but walks the categoricals value by value in Python.
+    """
+    rows, columns = key.cat.categories, codes.cat.categories
+    k, c = key.cat.codes.to_numpy(), codes.cat.codes.to_numpy()
+    both = (k >= 0) & (c >= 0)
+    counts = np.bincount(k[both].astype(np.int64) * len(columns) + c[both], minlength=len(rows) * len(columns))
+    return pd.DataFrame(counts.reshape(len(rows), len(columns)).astype(np.int64), index=rows, columns=columns)
 
 
 def free_text_columns(survey: Survey) -> list[tuple[str, str]]:
@@ -101,8 +110,10 @@ def free_text_columns(survey: Survey) -> list[tuple[str, str]]:
 def free_text(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """Every free-text answer, one row each, with contact details redacted."""
     parts = []
+    context = ["id", "language", "respondent_group", "area", "campaign_id"]
     for column, question_id in free_text_columns(survey):
-        answered = frame[frame[column].notna()]
+        # Only the columns needed: a filtered copy of every column would cost a response table per question.
+        answered = frame.loc[frame[column].notna(), [*context, column]]
         parts.append(pd.DataFrame({
             "response_id": answered["id"].astype("int64"), "question_id": question_id, "column": column,
             "language": answered["language"].astype("string"),

@@ -155,7 +155,6 @@ def tidy_text(values: pd.Series) -> pd.Series:
 
 def remove_unshown_answers(answers: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Series]:
     """Clear answers to pages the respondent's own answers would not have shown them."""
-    answers = answers.copy()
     removed = pd.Series("", index=answers.index, dtype="object")
     for section in survey.sections:
         if section.show_if is None:

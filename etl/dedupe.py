@@ -20,6 +20,8 @@ import pandas as pd
 
 from survey_app.definition import Survey
 
+from .text import word_set_key
+
 EXACT_WINDOW = pd.Timedelta(hours=1)
 NEAR_IDENTICAL = 0.9          # share of answered questions that must agree
 NEIGHBOURS = 10               # later responses on one fingerprint each response is compared with
@@ -38,14 +40,18 @@ class DedupResult:
 def deduplicate(clean: pd.DataFrame, survey: Survey, exact_window: pd.Timedelta = EXACT_WINDOW,
                 near_identical: float = NEAR_IDENTICAL, campaign_min_size: int = CAMPAIGN_MIN_SIZE
                 ) -> DedupResult:
-    frame = clean.sort_values("id", ignore_index=True)
+    # Responses arrive ordered by id; sorting again would copy every column for nothing.
+    frame = clean.reset_index(drop=True) if clean["id"].is_monotonic_increasing \
+        else clean.sort_values("id", ignore_index=True)
     answer_cols = [c for c in survey.answer_columns() if c in frame]
     submitted = pd.to_datetime(frame["submitted_at"], utc=True, format="ISO8601")
-    signature = pd.util.hash_pandas_object(frame[answer_cols].astype("string"), index=False).to_numpy()
+    # Hashed column by column as stored (codes, text, numbers): equal answers hash equal without
+    # first turning every answer into a string.
+    signature = pd.util.hash_pandas_object(frame[answer_cols], index=False).to_numpy()
 
     exact = exact_resubmissions(frame, signature, submitted, exact_window)
     remaining = ~frame["id"].isin(exact.loc[exact["removed"] == 1, "response_id"])
-    person = same_person(frame[remaining], answer_cols, submitted[remaining], near_identical)
+    person = same_person(frame, remaining.to_numpy(), answer_cols, submitted, near_identical)
     removed_ids = set(exact.loc[exact["removed"] == 1, "response_id"]) | \
         set(person.loc[person["removed"] == 1, "response_id"])
     kept = frame[~frame["id"].isin(removed_ids)].reset_index(drop=True)
@@ -93,12 +99,17 @@ def exact_resubmissions(frame: pd.DataFrame, signature: np.ndarray, submitted: p
     }), "exact")
 
 
-def same_person(frame: pd.DataFrame, answer_cols: list[str], submitted: pd.Series,
+def same_person(frame: pd.DataFrame, among: np.ndarray, answer_cols: list[str], submitted: pd.Series,
                 near_identical: float) -> pd.DataFrame:
-    """Join responses by email key and by fingerprint + near-identical answers; keep the fullest, latest."""
-    ids = frame["id"].to_numpy()
-    email_edges = _email_edges(frame)
-    fingerprint_edges = _fingerprint_edges(frame, answer_cols, submitted, near_identical)
+    """Join the responses `among` selects by email key and by fingerprint + near-identical answers; keep the
+    fullest, latest.
+
+    Only narrow columns are taken out for the selected rows: a filtered copy of the
+    whole frame would be a second response table in memory.
+    """
+    ids = frame["id"].to_numpy()[among]
+    email_edges = _email_edges(frame.loc[among, ["id", "email_key"]])
+    fingerprint_edges = _fingerprint_edges(frame, among, answer_cols, submitted, near_identical)
     edges = np.concatenate([email_edges, fingerprint_edges]) if len(email_edges) or len(fingerprint_edges) \
         else np.empty((0, 2), dtype=np.int64)
     if not len(edges):
@@ -107,8 +118,8 @@ def same_person(frame: pd.DataFrame, answer_cols: list[str], submitted: pd.Serie
     labels = connected_components(len(ids), position[edges[:, 0]].to_numpy(), position[edges[:, 1]].to_numpy())
     members = pd.DataFrame({
         "response_id": ids, "cluster": labels,
-        "answered": frame[answer_cols].notna().sum(axis=1).to_numpy(),
-        "at": submitted.to_numpy(),
+        "answered": frame[answer_cols].notna().sum(axis=1).to_numpy()[among],
+        "at": submitted.to_numpy()[among],
     })
     members = members[members.groupby("cluster")["response_id"].transform("size") > 1]
     best = members.sort_values(["cluster", "answered", "at", "response_id"], ascending=[True, False, False, False])
@@ -142,11 +153,12 @@ def _email_edges(frame: pd.DataFrame) -> np.ndarray:
     return pairs[["first", "id"]].to_numpy(dtype=np.int64).reshape(-1, 2)
 
 
-def _fingerprint_edges(frame: pd.DataFrame, answer_cols: list[str], submitted: pd.Series,
+def _fingerprint_edges(frame: pd.DataFrame, among: np.ndarray, answer_cols: list[str], submitted: pd.Series,
                        near_identical: float) -> np.ndarray:
     """Sorted-neighbourhood comparison inside each fingerprint block: O(n x NEIGHBOURS), never all pairs."""
-    shared = frame["fingerprint"].notna() & frame["fingerprint"].duplicated(keep=False)
-    block = frame[shared]
+    fingerprint = frame["fingerprint"].where(among)
+    shared = (fingerprint.notna() & fingerprint.duplicated(keep=False)).to_numpy()
+    block = frame.loc[shared, ["id", "fingerprint", *answer_cols]]
     if block.empty:
         return np.empty((0, 2), dtype=np.int64)
     order = np.lexsort((submitted[shared].to_numpy(), block["fingerprint"].to_numpy()))
@@ -182,10 +194,7 @@ def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndar
 
 def campaign_key(text: pd.Series) -> pd.Series:
     """Case, punctuation, spacing and word order removed, so lightly edited copies of a template agree."""
-    normal = (text.astype("string").str.normalize("NFKC").str.casefold()
-              .str.replace(r"[^\w\s]", " ", regex=True).str.split())
-    keys = normal.map(lambda words: " ".join(sorted(set(words))) if isinstance(words, list) else None)
-    return keys.astype("string")
+    return word_set_key(text)
 
 
 def find_campaigns(frame: pd.DataFrame, free_text: list[str], min_size: int) -> pd.DataFrame:

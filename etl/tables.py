@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -9,6 +11,10 @@ import adbc_driver_sqlite.dbapi
 import pandas as pd
 import pyarrow as pa
 
+# From this many rows a child process writes the rows straight into the analysis database;
+# below it they go through a private scratch file, which costs less than starting the child.
+DIRECT_WRITE_ROWS = 50_000
+INGEST_SCRIPT = Path(__file__).with_name("ingest.py")
 
 def connect_analysis(path: Path | str) -> sqlite3.Connection:
     path = Path(path)
@@ -63,7 +69,7 @@ def _arrow_column(series: pd.Series) -> pa.Array | None:
     return None
 
 
-def _fill_staging(conn: sqlite3.Connection, staging: str, frame: pd.DataFrame) -> None:
+def _fill_staging(conn: sqlite3.Connection, staging: str, frame: pd.DataFrame, direct_rows: int) -> None:
     """Write the frame's rows into the (committed, empty) staging table.
 
     Through ADBC the rows are bound from Arrow buffers in C: several times faster
@@ -78,17 +84,42 @@ def _fill_staging(conn: sqlite3.Connection, staging: str, frame: pd.DataFrame) -
         conn.executemany(f'INSERT INTO "{staging}" ({names}) VALUES ({placeholders})', rows)
         conn.execute("COMMIT")
         return
+    table = pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
+    database = Path(conn.execute("pragma database_list").fetchone()[2])
+    if len(frame) >= direct_rows:
+        _ingest_in_child(database, staging, table)
+    else:
+        _ingest_through_scratch(conn, database, staging, table)
+
+
+def _ingest_in_child(database: Path, staging: str, table: pa.Table) -> None:
+    """Stream the rows to etl/ingest.py, which appends them to the staging table: each row written once."""
+    child = subprocess.Popen([sys.executable, str(INGEST_SCRIPT), str(database), staging],
+                             stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        with pa.ipc.new_stream(child.stdin, table.schema) as writer:
+            for batch in table.to_batches(max_chunksize=65_536):
+                writer.write_batch(batch)
+    except BrokenPipeError:
+        pass  # the child stopped reading; its error is raised below
+    finally:
+        child.stdin.close()
+    error = child.stderr.read().decode("utf-8", "replace")
+    if child.wait():
+        raise RuntimeError(f"writing {staging} in {database} failed:\n{error[-2000:]}")
+
+
+def _ingest_through_scratch(conn: sqlite3.Connection, database: Path, staging: str, table: pa.Table) -> None:
     # Python's sqlite3 and the ADBC driver each link their own SQLite, and one closing a file
     # the other has open drops the other's locks; so ADBC writes a private scratch file that
     # no other connection has open, and SQLite copies it across in C.
-    table = pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
-    with tempfile.TemporaryDirectory(dir=Path(conn.execute("pragma database_list").fetchone()[2]).parent) as folder:
+    with tempfile.TemporaryDirectory(dir=database.parent) as folder:
         scratch = Path(folder) / "rows.db"
         with adbc_driver_sqlite.dbapi.connect(str(scratch)) as adbc, adbc.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode = OFF")
             cursor.adbc_ingest("rows", table, mode="create")
             adbc.commit()
-        names = ", ".join(f'"{c}"' for c in frame.columns)
+        names = ", ".join(f'"{c}"' for c in table.column_names)
         conn.execute("ATTACH DATABASE ? AS scratch", [str(scratch)])
         try:
             conn.execute(f'INSERT INTO "{staging}" ({names}) SELECT {names} FROM scratch.rows')
@@ -96,7 +127,8 @@ def _fill_staging(conn: sqlite3.Connection, staging: str, frame: pd.DataFrame) -
             conn.execute("DETACH DATABASE scratch")
 
 
-def replace_table(conn: sqlite3.Connection, name: str, frame: pd.DataFrame, survey_id: str) -> None:
+def replace_table(conn: sqlite3.Connection, name: str, frame: pd.DataFrame, survey_id: str,
+                  direct_rows: int = DIRECT_WRITE_ROWS) -> None:
     """Replace one survey's rows of a table in one transaction.
 
     The new rows go into a staging table with the other surveys' rows copied
@@ -113,7 +145,7 @@ def replace_table(conn: sqlite3.Connection, name: str, frame: pd.DataFrame, surv
     # The staging table is filled first, outside the swap: no reader looks at it.
     conn.execute(f'DROP TABLE IF EXISTS "{staging}"')
     conn.execute(f'CREATE TABLE "{staging}" ({definition})')
-    _fill_staging(conn, staging, frame)
+    _fill_staging(conn, staging, frame, direct_rows)
     conn.execute("BEGIN IMMEDIATE")
     try:
         if has_survey_id:

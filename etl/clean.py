@@ -5,7 +5,6 @@ aside (quarantined) and reported by id.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np

@@ -9,7 +9,6 @@ database so the deduplication can be scored.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from dataclasses import dataclass
 from pathlib import Path

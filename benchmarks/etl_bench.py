@@ -58,11 +58,12 @@ def read_floor(database: str) -> dict:
             "peak_rss_mb": round(max(mb for _, mb in sampler.samples))}
 
 
-def refresh_analysis_job():
-    """The job as `dagster asset materialize` runs it, with paths from SURVEY_DATABASE / ANALYSIS_DATABASE."""
+def refresh_all_job():
+    """Every asset, analysis and review outputs, as `dagster asset materialize --select '*'` runs them,
+    with paths from SURVEY_DATABASE / ANALYSIS_DATABASE (exports beside the analysis database)."""
     from dagster_project import defs
 
-    return defs.resolve_job_def("refresh_analysis")
+    return defs.resolve_job_def("refresh_all")
 
 
 def materialise(database: str, analysis: str) -> dict:
@@ -80,7 +81,7 @@ def materialise(database: str, analysis: str) -> dict:
     instance = DagsterInstance.ephemeral()
     with MemorySampler() as sampler:
         started = time.time()
-        result = execute_job(reconstructable(refresh_analysis_job), instance=instance, raise_on_error=False)
+        result = execute_job(reconstructable(refresh_all_job), instance=instance, raise_on_error=False)
         ended = time.time()
     starts, steps = {}, {}
     for entry in instance.all_logs(result.run_id):

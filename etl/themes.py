@@ -10,7 +10,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from survey_app.definition import Survey
@@ -41,6 +44,9 @@ class Theme:
     label_en: str
     label_cy: str
     pattern: re.Pattern
+    # RE2 pattern of each keyword's first word in all its forms: a superset of `pattern`'s matches,
+    # cheap to run over every answer, so the exact pattern only runs on the few candidates.
+    prefilter: str
 
 
 def mutations(word: str) -> set[str]:
@@ -67,6 +73,15 @@ def keyword_regex(keyword: str, welsh: bool) -> str:
     return r"(?<!\w)" + body + (r"\w*" if wildcard else r"(?!\w)")
 
 
+def _keywords(entry: dict) -> list[tuple[str, bool]]:
+    return [(k, False) for k in entry.get("keywords_en", [])] + [(k, True) for k in entry.get("keywords_cy", [])]
+
+
+def _first_word_forms(keyword: str, welsh: bool) -> set[str]:
+    first = keyword.rstrip("*").lower().split()[0]
+    return mutations(first) if welsh else {first}
+
+
 def load_codebook(path: Path | str = CODEBOOK_PATH) -> list[Theme]:
     with open(path, encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
@@ -76,16 +91,35 @@ def load_codebook(path: Path | str = CODEBOOK_PATH) -> list[Theme]:
         parts += [keyword_regex(k, welsh=True) for k in entry.get("keywords_cy", [])]
         if not parts:
             raise ValueError(f"{path}: theme '{entry['id']}' has no keywords")
+        first_words = sorted({form for keyword, welsh in _keywords(entry)
+                              for form in _first_word_forms(keyword, welsh)}, key=len, reverse=True)
         themes.append(Theme(entry["id"], entry["label_en"], entry["label_cy"],
-                            re.compile("|".join(parts), re.IGNORECASE)))
+                            re.compile("|".join(parts), re.IGNORECASE),
+                            "(?i)" + "|".join(re.escape(f) for f in first_words)))
     return themes
 
 
 def tag(text: pd.Series, codebook: list[Theme]) -> pd.DataFrame:
-    """One boolean column per theme (either language's keywords count: people mix languages)."""
-    normal = text.astype("string").str.normalize("NFC").str.replace("’", "'", regex=False)
-    return pd.DataFrame({t.id: normal.str.contains(t.pattern).fillna(False).astype(bool) for t in codebook},
-                        index=text.index)
+    """One boolean column per theme (either language's keywords count: people mix languages).
+
+    Each distinct text is matched once: campaigns and short common answers repeat, and the
+    codebook's large alternations are the slowest part of the review outputs.
+    """
+    codes, uniques = pd.factorize(text.astype("string"))
+    normal = pd.Series(uniques, dtype="string").str.normalize("NFC").str.replace("’", "'", regex=False)
+    answered = codes >= 0
+    columns = {}
+    arrow = pa.array(normal.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+    for theme in codebook:
+        hits = pc.fill_null(pc.match_substring_regex(arrow, theme.prefilter), False).to_numpy(zero_copy_only=False)
+        candidates = np.flatnonzero(hits)
+        exact = normal.iloc[candidates].str.contains(theme.pattern).fillna(False).to_numpy(dtype=bool)
+        hits[:] = False
+        hits[candidates[exact]] = True
+        column = np.zeros(len(text), dtype=bool)
+        column[answered] = hits[codes[answered]]
+        columns[theme.id] = column
+    return pd.DataFrame(columns, index=text.index)
 
 
 def themed_columns(survey: Survey) -> set[str]:

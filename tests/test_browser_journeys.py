@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from playwright.sync_api import expect
 
 from browser_support import NEUTRAL_SITE, open_page, require_chromium
 from conftest import stored_responses
@@ -59,7 +60,8 @@ def test_member_of_the_public_completes_the_survey(page, live_server, db_path, l
 def test_error_summary_takes_the_respondent_to_the_field(page, live_server, db_path, lang):
     start(page, live_server, lang)
     page.click(SUBMIT)  # nothing chosen on a required question
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'")
+    # The page's CSP forbids eval, so wait with a locator assertion, not wait_for_function.
+    expect(page.locator("#error-summary")).to_be_focused()
     summary_link = page.locator(".error-summary a").first
     summary_link.click()
     assert page.evaluate("document.activeElement.id") == "respondent_group-0"

@@ -8,8 +8,9 @@ import pandas as pd
 import pyarrow as pa
 from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, MetadataValue, OutputContext
 
+from etl import deduplicated_view
 from etl.labels import TRANSLATIONS_DIR, welsh_catalog
-from etl.tables import connect_analysis, replace_table
+from etl.tables import connect_analysis, replace_table, replace_view
 from survey_app.definition import SURVEYS_DIR, Survey, load_surveys
 
 from .preview import markdown_preview
@@ -55,6 +56,8 @@ class AnalysisTableIOManager(ConfigurableIOManager):
     The table (replaced atomically) is what the review team reads; the Parquet
     copy keeps dtypes (categoricals, nullable integers) and loads far faster
     than SQLite, so downstream assets get exactly the frame that was written.
+    `responses_deduplicated` is published as a view over the clean responses
+    and the duplicate groups (see etl/deduplicated_view.py), not a third copy.
     """
 
     analysis_database: str
@@ -68,7 +71,11 @@ class AnalysisTableIOManager(ConfigurableIOManager):
         name = context.asset_key.path[-1]
         conn = connect_analysis(self.analysis_database)
         try:
-            replace_table(conn, name, obj, self.survey_slug)
+            if name == deduplicated_view.NAME:
+                replace_view(conn, name, deduplicated_view.SELECT)
+            else:
+                replace_table(conn, name, obj, self.survey_slug,
+                              index=deduplicated_view.INDEXES.get(name, ("survey_id",)))
         finally:
             conn.close()
         path = self._parquet(name)
@@ -78,7 +85,8 @@ class AnalysisTableIOManager(ConfigurableIOManager):
         staging.replace(path)
         context.add_output_metadata({
             "dagster/row_count": MetadataValue.int(len(obj)),
-            "table": MetadataValue.text(f"{name} in {self.analysis_database}"),
+            "table": MetadataValue.text(f"{name} in {self.analysis_database}"
+                                        + (" (a view)" if name == deduplicated_view.NAME else "")),
             "preview": MetadataValue.md(markdown_preview(obj)),
         })
         _release_arrow_memory()

@@ -22,6 +22,9 @@ def connect_analysis(path: Path | str) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
+    # A table is replaced by dropping it and renaming its staging copy. Modern RENAME re-checks
+    # every view, and a view over the table just dropped fails that check mid-swap.
+    conn.execute("PRAGMA legacy_alter_table = ON")
     return conn
 
 
@@ -128,12 +131,13 @@ def _ingest_through_scratch(conn: sqlite3.Connection, database: Path, staging: s
 
 
 def replace_table(conn: sqlite3.Connection, name: str, frame: pd.DataFrame, survey_id: str,
-                  direct_rows: int = DIRECT_WRITE_ROWS) -> None:
+                  direct_rows: int = DIRECT_WRITE_ROWS, index: tuple[str, ...] = ("survey_id",)) -> None:
     """Replace one survey's rows of a table in one transaction.
 
     The new rows go into a staging table with the other surveys' rows copied
     across, which then takes the table's place: a reader sees the old table or
     the new one, never half of one, and other consultations' rows survive.
+    `index` names the columns of the table's one index (survey_id first).
     """
     staging = f"_staging_{name}"
     types = {c: sqlite_type(frame[c]) for c in frame.columns}
@@ -154,8 +158,24 @@ def replace_table(conn: sqlite3.Connection, name: str, frame: pd.DataFrame, surv
                          [survey_id])
         conn.execute(f'DROP TABLE IF EXISTS "{name}"')
         conn.execute(f'ALTER TABLE "{staging}" RENAME TO "{name}"')
-        if "survey_id" in types:
-            conn.execute(f'CREATE INDEX "{name}_survey_id" ON "{name}" (survey_id)')
+        if index and all(column in types for column in index):
+            columns = ", ".join(f'"{c}"' for c in index)
+            conn.execute(f'CREATE INDEX "{name}_{"_".join(index)}" ON "{name}" ({columns})')
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def replace_view(conn: sqlite3.Connection, name: str, select: str) -> None:
+    """Publish `name` as a view defined by `select`, in place of any table or view of that name."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        row = conn.execute("select type from sqlite_master where name = ? and type in ('table', 'view')",
+                           [name]).fetchone()
+        if row:
+            conn.execute(f'DROP {row[0].upper()} "{name}"')
+        conn.execute(f'CREATE VIEW "{name}" AS {select}')
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -76,6 +76,19 @@ def test_row_counts_reconcile(pipeline):
     assert len(clean) == len(dedup) + groups.loc[groups["removed"] == 1, "response_id"].nunique() + len(excluded)
 
 
+def test_published_deduplicated_responses_are_what_downstream_assets_read(pipeline):
+    _, analysis_db, _ = pipeline
+    published = table(analysis_db, "responses_deduplicated").set_index("id").sort_index()
+    handed_on = pd.read_parquet(analysis_db.parent / "analysis_frames" / SURVEY.slug /
+                                "responses_deduplicated.parquet").set_index("id").sort_index()
+    assert list(published.columns) == list(handed_on.columns)
+    assert published.index.equals(handed_on.index)
+    for column in ["reference", "respondent_group", "campaign_id"]:
+        assert published[column].astype("string").equals(handed_on[column].astype("string")), column
+    assert published["campaign_size"].fillna(0).astype(int).equals(
+        handed_on["campaign_size"].fillna(0).astype(int))
+
+
 def test_dedup_scores_against_ground_truth(pipeline):
     survey_db, analysis_db, _ = pipeline
     with sqlite3.connect(survey_db) as conn:

@@ -83,7 +83,7 @@ def materialise(database: str, analysis: str) -> dict:
         started = time.time()
         result = execute_job(reconstructable(refresh_all_job), instance=instance, raise_on_error=False)
         ended = time.time()
-    starts, steps = {}, {}
+    starts, steps, failed = {}, {}, []
     for entry in instance.all_logs(result.run_id):
         event = entry.dagster_event
         if event is None:
@@ -91,11 +91,13 @@ def materialise(database: str, analysis: str) -> dict:
         if event.event_type == DagsterEventType.STEP_START:
             starts[event.step_key] = entry.timestamp
         elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+            if event.event_type == DagsterEventType.STEP_FAILURE:
+                failed.append(event.step_key)
             begin = starts[event.step_key]
             steps[event.step_key] = {"seconds": round(entry.timestamp - begin, 3),
                                      "peak_rss_mb": round(sampler.peak_between(begin, entry.timestamp))}
     # Sampled, not ru_maxrss: Linux carries the parent's peak across fork and exec.
-    return {"success": result.success, "seconds": round(ended - started, 3), "steps": steps,
+    return {"success": result.success, "failed": failed, "seconds": round(ended - started, 3), "steps": steps,
             "peak_rss_mb": round(max(mb for _, mb in sampler.samples))}
 
 
@@ -150,7 +152,8 @@ def main(argv: list[str] | None = None) -> None:
         run = run_size(folder, size)
         print(f"etl {size}: pipeline {run['pipeline']['seconds']} s ({run['responses_per_second']} responses/s), "
               f"floor {run['floor']['seconds']} s (x{run['floor_multiple']}), "
-              f"peak {run['pipeline']['peak_rss_mb']} MB", flush=True)
+              f"peak {run['pipeline']['peak_rss_mb']} MB"
+              + ("" if run["pipeline"]["success"] else f"; FAILED: {', '.join(run['pipeline']['failed'])}"), flush=True)
         runs.append(run)
     write_json("etl", {"runs": runs, "growth": growth(runs), "machine": machine(),
                        "targets": {"floor_multiple": TARGET_FLOOR_MULTIPLE, "peak_rss_mb": TARGET_PEAK_MB}})

@@ -31,6 +31,8 @@ def markdown(results: dict) -> str:
     for run in etl["runs"]:
         n = f"{run['responses']:,}"
         rows += [
+            (f"ETL {n}: every asset and check passed", "yes" if run["pipeline"]["success"]
+             else "NO: " + ", ".join(run["pipeline"].get("failed", [])), "yes"),
             (f"ETL {n}: pipeline s (responses/s)", f"{run['pipeline']['seconds']} ({run['responses_per_second']})", ""),
             (f"ETL {n}: floor s (read raw table)", run["floor"]["seconds"], ""),
             (f"ETL {n}: pipeline / floor", run["floor_multiple"], "<= 10 at 1M"),

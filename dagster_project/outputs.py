@@ -131,6 +131,7 @@ def review_report(context: AssetExecutionContext, llais: LlaisResource,
     survey, welsh, rule = llais.survey(), llais.welsh(), review.rule()
     published = _published(_load_tables(llais), review)
     names = _group_names(survey, welsh)
+    counts, duplicates = _counts(llais), duplicate_summary(_table(llais, "duplicate_groups"))
     metadata = {}
     paths = []
     for language in LANGUAGES:
@@ -143,8 +144,7 @@ def review_report(context: AssetExecutionContext, llais: LlaisResource,
                 MetadataValue.md(f"![{question_id}](data:image/png;base64,{base64.b64encode(png).decode()})")
                 if language == "en" else MetadataValue.path(str(path)))
         html = render_report(language, survey=survey, welsh=welsh, published=published, charts=charts,
-                             counts=_counts(llais), duplicates=duplicate_summary(_table(llais, "duplicate_groups")),
-                             rule=rule)
+                             counts=counts, duplicates=duplicates, rule=rule)
         paths.append(_write(review.folder(llais) / report_name(language), html.encode("utf-8")))
     context.log.info(f"Wrote {', '.join(str(p) for p in paths)}")
     return MaterializeResult(metadata={

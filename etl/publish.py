@@ -27,8 +27,10 @@ def publish(tables: dict[str, pd.DataFrame], rule: SuppressionRule) -> dict[str,
     for name, breakdown in CROSSTABS.items():
         published[name] = suppress_crosstab(tables[name], breakdown, rule)
     themes = tables["free_text_themes"]
-    published["free_text_themes"] = suppress_counts(themes, "answers", themes["respondent_group"] == ALL,
-                                                    ["question_id", "theme_id"], rule, derived=("campaign_responses",))
+    themes_total, theme_keys = themes["respondent_group"] == ALL, ["question_id", "theme_id"]
+    themes = suppress_counts(themes, "answers", themes_total, theme_keys, rule, derived=("campaign_responses",))
+    # Campaign responses count people too: a theme with many answers can still have one campaigner.
+    published["free_text_themes"] = suppress_counts(themes, "campaign_responses", themes_total, theme_keys, rule)
     # Quotes are not linked back to a response outside the analysis database.
     published["theme_examples"] = tables["theme_examples"].drop(columns="response_id")
     campaigns = tables["free_text_campaigns"]

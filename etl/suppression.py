@@ -116,10 +116,14 @@ def suppress_crosstab(table: pd.DataFrame, breakdown: str, rule: SuppressionRule
 
 def suppress_counts(table: pd.DataFrame, count: str, totals: pd.Series, keys: list[str],
                     rule: SuppressionRule, derived: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A long table whose rows sharing `keys` add up to the row where `totals` is True."""
+    """A long table whose rows sharing `keys` add up to the row where `totals` is True.
+
+    Cells already showing the marker (from a pass over another count column) stay hidden.
+    """
     table = table.reset_index(drop=True)
-    values = table[count].to_numpy(float)
-    hidden = secondary(values, primary(values, rule), equations_by(table, keys),
+    already = (table[count].astype("object") == rule.marker).to_numpy()
+    values = pd.to_numeric(table[count].where(~already), errors="coerce").to_numpy(float)
+    hidden = secondary(values, primary(values, rule) | already, equations_by(table, keys),
                        np.asarray(totals, dtype=bool))
     published = table.copy()
     for column in (count, *derived):

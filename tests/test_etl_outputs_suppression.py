@@ -83,3 +83,15 @@ def test_long_tables_hide_a_complement_within_each_total():
                                 derived=("percent",))
     assert published["respondents"].tolist() == [52, RULE.marker, RULE.marker]
     assert published["percent"].tolist()[1:] == [RULE.marker, RULE.marker]
+
+
+def test_a_second_count_column_is_suppressed_on_its_own_small_cells():
+    themes = pd.DataFrame({"theme": ["t"] * 3, "group": ["all", "public", "provider"],
+                           "answers": [1600, 60, 1540], "campaign_responses": [12, 11, 1]})
+    totals, keys = themes["group"] == "all", ["theme"]
+    once = suppress_counts(themes, "answers", totals, keys, RULE, derived=("campaign_responses",))
+    published = suppress_counts(once, "campaign_responses", totals, keys, RULE)
+    assert published["answers"].tolist() == [1600, 60, 1540]
+    # The campaigner among 1,540 providers is hidden, and so is a complement, so 12 - 11 gives nothing away.
+    assert published["campaign_responses"].tolist() == [12, RULE.marker, RULE.marker]
+    assert unsuppressed_small_counts(published, ["answers", "campaign_responses"], RULE) == 0

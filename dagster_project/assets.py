@@ -2,7 +2,7 @@
 # No "from __future__ import annotations": Dagster inspects the context type hints at definition time.
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetOut, MetadataValue, Output, asset, multi_asset
+from dagster import AssetExecutionContext, AssetIn, AssetOut, MetadataValue, Output, asset, multi_asset
 
 from etl import aggregate
 from etl.clean import clean_responses
@@ -10,9 +10,16 @@ from etl.dedupe import deduplicate
 from etl.exclusions import split_intake_flagged
 from etl.read import read_responses
 
-from .resources import LlaisResource
+from .resources import ANSWERS, LlaisResource, reads
 
 GROUP = "analysis"
+BREAKDOWNS = ("id", "survey_id", "language", "respondent_group", "area")
+# What each output reads of the deduplicated responses (the rest is never loaded).
+FOR_SUMMARIES = {"responses_deduplicated": AssetIn(metadata=reads(ANSWERS, *BREAKDOWNS, "email_key"))}
+FOR_FREE_TEXT = {"responses_deduplicated": AssetIn(metadata=reads(ANSWERS, *BREAKDOWNS, "campaign_id"))}
+FOR_VOLUME = {"responses_deduplicated": AssetIn(metadata=reads(
+    "id", "survey_id", "submitted_at", "language", "link_token", "link_organisation"))}
+FOR_PROFILE = {"responses_deduplicated": AssetIn(metadata=reads(*BREAKDOWNS, "link_token", "link_channel"))}
 
 
 @asset(group_name=GROUP, kinds={"pandas", "sqlite"})
@@ -78,13 +85,13 @@ def responses_deduplicated(responses_clean: pd.DataFrame, llais: LlaisResource):
     })
 
 
-@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_SUMMARIES)
 def question_summary(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
     """Count, base and percent for every option of every question, over the deduplicated responses."""
     return aggregate.question_summary(responses_deduplicated, llais.survey(), llais.welsh())
 
 
-@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_SUMMARIES)
 def summary_by_group(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
     """question_summary broken down by respondent group."""
     survey = llais.survey()
@@ -92,7 +99,7 @@ def summary_by_group(responses_deduplicated: pd.DataFrame, llais: LlaisResource)
                                 aggregate.group_categories(survey), "respondent_group")
 
 
-@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_SUMMARIES)
 def summary_by_area(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
     """question_summary broken down by local authority (stated, else from the postcode district)."""
     survey = llais.survey()
@@ -100,13 +107,13 @@ def summary_by_area(responses_deduplicated: pd.DataFrame, llais: LlaisResource) 
                                 aggregate.area_categories(survey), "local_authority")
 
 
-@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_FREE_TEXT)
 def free_text(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
     """Every free-text answer with language and group; emails, phone numbers and full postcodes redacted."""
     return aggregate.free_text(responses_deduplicated, llais.survey())
 
 
-@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_VOLUME)
 def response_volume(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
     """Responses per day by language, link token and (when the app records links) organisation."""
     return aggregate.response_volume(responses_deduplicated, llais.survey())

@@ -21,6 +21,7 @@ from etl.themes import CODEBOOK_PATH, load_codebook, theme_tables
 from etl.wording import LANGUAGES
 from etl.workbook import WORKBOOK_NAME, read_sheets, write_csvs, write_workbook
 
+from .assets import FOR_PROFILE, FOR_SUMMARIES
 from .resources import LlaisResource
 
 GROUP = "review"
@@ -58,27 +59,27 @@ def _crosstab(frame: pd.DataFrame, llais: LlaisResource, column: str, categories
     return crosstab(frame, llais.survey(), llais.welsh(), column, categories, name)
 
 
-@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_SUMMARIES)
 def crosstab_group(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
     """Every closed question by respondent group: count, base, column percent and 95% Wilson interval (unsuppressed)."""
     return _crosstab(responses_deduplicated, llais, "respondent_group",
                      aggregate.group_categories(llais.survey()), "respondent_group")
 
 
-@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_SUMMARIES)
 def crosstab_area(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
     """Every closed question by local authority, with 95% Wilson intervals (unsuppressed)."""
     return _crosstab(responses_deduplicated, llais, "area", aggregate.area_categories(llais.survey()),
                      "local_authority")
 
 
-@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_SUMMARIES)
 def crosstab_language(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
     """Every closed question by response language, with 95% Wilson intervals (unsuppressed)."""
     return _crosstab(responses_deduplicated, llais, "language", languages(responses_deduplicated), "language")
 
 
-@asset(group_name=GROUP, kinds={"pandas", "sqlite"})
+@asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_PROFILE)
 def respondent_profile(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
     """Who responded: respondents by group, local authority, language and channel (unsuppressed)."""
     return profile_table(responses_deduplicated, llais.survey(), llais.welsh())

@@ -101,6 +101,49 @@ def email_keys(emails: pd.Series, survey_id: str) -> pd.Series:
     return pd.Series(keys, index=emails.index, dtype="string")
 
 
+def read_responses(path: Path | str, survey_id: str) -> pd.DataFrame:
+    """Every completed response of one survey, with a hashed email key and the link's organisation.
+
+    The personal_data email becomes `email_key`; `link_organisation` and
+    `link_channel` come from the `links` table when the app has one.
+    """
+    # Python's sqlite3 and the ADBC driver each link their own SQLite; one closing the file
+    # while the other has it open drops the other's locks, so their opens never overlap.
+    conn = open_read_only(path)
+    try:
+        if not table_exists(conn, "responses"):
+            raise SurveyDatabaseError(f"Survey database {Path(path).resolve()} has no responses table")
+    finally:
+        conn.close()
+    # "+survey_id" keeps SQLite off the (survey_id, submitted_at) index: a scan in rowid order
+    # needs no sort of every row by id, which took longer than reading them.
+    frame = read_table_arrow(path, "select * from responses where +survey_id = ? order by id", [survey_id])
+    if frame.empty:
+        raise SurveyDatabaseError(
+            f"Survey database {Path(path).resolve()} holds no responses for survey '{survey_id}'")
+    conn = open_read_only(path)
+    try:
+        emails = query_frame(conn, "select response_id, email from personal_data where survey_id = ?",
+                             [survey_id]) if table_exists(conn, "personal_data") else None
+        links = _links(conn)
+    finally:
+        conn.close()
+    frame["id"] = frame["id"].astype("int64")
+    # Text columns (and any column SQLite's loose typing left mixed) as strings, so frames serialise cleanly.
+    for column in frame.columns[frame.dtypes == object]:
+        frame[column] = frame[column].astype("string")
+    if emails is not None and not emails.empty:
+        # Hashed as stored (one per response that left an address), then matched to the responses.
+        by_id = email_keys(pd.Series(emails["email"].to_numpy(), index=emails["response_id"].astype("int64")),
+                           survey_id)
+        frame["email_key"] = frame["id"].map(by_id).astype("string")
+    else:
+        frame["email_key"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    frame["link_organisation"] = frame["link_token"].map(links["organisation"]).astype("string")
+    frame["link_channel"] = frame["link_token"].map(links["channel"]).astype("string")
+    return frame
+
+
 def _links(conn: sqlite3.Connection) -> pd.DataFrame:
     empty = pd.DataFrame({"organisation": pd.Series(dtype="string"), "channel": pd.Series(dtype="string")})
     if not table_exists(conn, "links"):

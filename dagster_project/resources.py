@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -81,19 +82,17 @@ class AnalysisTableIOManager(ConfigurableIOManager):
 
     def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
         name = context.asset_key.path[-1]
-        conn = connect_analysis(self.analysis_database)
-        try:
-            if name == deduplicated_view.NAME:
-                replace_view(conn, name, deduplicated_view.SELECT)
-            else:
-                replace_table(conn, name, obj, self.survey_slug,
-                              index=deduplicated_view.INDEXES.get(name, ("survey_id",)))
-        finally:
-            conn.close()
         path = self._parquet(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         staging = path.with_suffix(".parquet.tmp")
-        obj.to_parquet(staging, index=False)
+        # The Parquet copy is written while a child process writes the table (Arrow releases
+        # the GIL), and takes its place only once the table is published.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            parquet = pool.submit(obj.to_parquet, staging, index=False)
+            try:
+                self._publish(name, obj)
+            finally:
+                parquet.result()
         staging.replace(path)
         context.add_output_metadata({
             "dagster/row_count": MetadataValue.int(len(obj)),
@@ -102,6 +101,17 @@ class AnalysisTableIOManager(ConfigurableIOManager):
             "preview": MetadataValue.md(markdown_preview(obj)),
         })
         _release_arrow_memory()
+
+    def _publish(self, name: str, frame: pd.DataFrame) -> None:
+        conn = connect_analysis(self.analysis_database)
+        try:
+            if name == deduplicated_view.NAME:
+                replace_view(conn, name, deduplicated_view.SELECT)
+            else:
+                replace_table(conn, name, frame, self.survey_slug,
+                              index=deduplicated_view.INDEXES.get(name, ("survey_id",)))
+        finally:
+            conn.close()
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
         name = context.asset_key.path[-1]

@@ -28,10 +28,15 @@ _ASCII_SIMPLE_JSON_LIST = _SIMPLE_JSON_LIST.replace(r"\s", f"[{ASCII_SPACE}]").r
 def distinct_values(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """(position of each row's value among the distinct values, the distinct values), missing included.
 
-    `uniques.iloc[codes]` gives back the column. Only text columns are factorised: in an
-    object column of mixed types, values pandas hashes as equal (1, 1.0, True) can read
-    differently, so such a column is its own list of distinct values.
+    `uniques.iloc[codes]` gives back the column. Text and categorical columns are
+    factorised; in an object column of mixed types, values pandas hashes as equal
+    (1, 1.0, True) can read differently, so such a column is its own list of distinct values.
     """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = len(values.cat.categories)
+        codes = values.cat.codes.to_numpy()
+        uniques = pd.Categorical.from_codes(np.append(np.arange(categories), -1), dtype=values.dtype)
+        return np.where(codes < 0, categories, codes), pd.Series(uniques, name=values.name)
     if isinstance(values.dtype, pd.StringDtype) or (
             values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")):
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
@@ -113,6 +118,10 @@ def json_list_from_ticks(ticks: pd.DataFrame) -> pd.Series:
 def as_codes(values: pd.Series, question: Question) -> pd.Categorical:
     """Single or Likert answers as a categorical over the question's option codes (anything else missing)."""
     codes = list(question.option_codes)
+    if isinstance(values.dtype, pd.StringDtype):
+        # Each value's place among the codes, in one pass over the Arrow strings.
+        found = pc.index_in(pa.array(values.array), value_set=pa.array(codes, pa.large_string()))
+        return pd.Categorical.from_codes(pc.fill_null(found, -1).to_numpy(), categories=codes)
     positions, uniques = distinct_values(values)
     known = uniques.isin(codes).to_numpy()
     category = np.where(known, pd.Index(codes).get_indexer(uniques.where(known)), -1)

@@ -10,10 +10,13 @@ a flag holds for.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from survey_app.definition import Survey
 
@@ -147,19 +150,25 @@ def tidy_answers(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.
 
 
 def tidy_text(values: pd.Series) -> pd.Series:
-    """NFC-normalised and trimmed; blank becomes missing. Worked out once per distinct text."""
-    return per_distinct(values, _tidy_text)
-
-
-def _tidy_text(values: pd.Series) -> pd.Series:
+    """NFC-normalised and trimmed; blank becomes missing. Text that needs neither is passed on as it is."""
     text = values.astype("string")
+    array = pa.array(text.array)
     # Text that is all ASCII is already NFC; only the rest goes through Python's unicodedata.
-    ascii = text.str.isascii().fillna(True).to_numpy()
-    if not ascii.all():
-        text = text.copy()
-        text[~ascii] = text[~ascii].str.normalize("NFC")
-    text = text.str.strip()
-    return text.mask(text == "")
+    others = np.flatnonzero(~pc.fill_null(pc.string_is_ascii(array), True).to_numpy(zero_copy_only=False))
+    if len(others):
+        stored = array.take(pa.array(others)).to_pylist()
+        normalised = [unicodedata.normalize("NFC", value) for value in stored]
+        changed = [i for i, (a, b) in enumerate(zip(stored, normalised)) if a != b]
+        if changed:
+            text = text.copy()
+            text.iloc[others[changed]] = [normalised[i] for i in changed]
+            array = pa.array(text.array)
+    trimmed = pc.utf8_trim_whitespace(array)
+    length = pc.binary_length(trimmed)
+    if not pc.any(pc.or_(pc.not_equal(length, pc.binary_length(array)), pc.equal(length, 0))).as_py():
+        return text
+    blank_to_missing = pc.if_else(pc.equal(length, 0), pa.scalar(None, pa.large_string()), trimmed)
+    return pd.Series(pd.arrays.ArrowStringArray(blank_to_missing), index=values.index, name=values.name)
 
 
 def remove_unshown_answers(answers: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Series]:
@@ -189,10 +198,14 @@ def shown_mask(answers: pd.DataFrame, survey: Survey, question_id: str, any_of: 
 
 def derive_area(frame: pd.DataFrame) -> pd.Series:
     """The respondent's own local-authority answer, else the one their postcode district lies in."""
-    stated = frame[LOCAL_AUTHORITY_QUESTION].astype("string") if LOCAL_AUTHORITY_QUESTION in frame else \
-        pd.Series(pd.NA, index=frame.index, dtype="string")
-    stated = stated.mask(stated.isin(NO_AREA_CODES))
+    stated = per_distinct(frame[LOCAL_AUTHORITY_QUESTION], _stated_area) if LOCAL_AUTHORITY_QUESTION in frame \
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
     return stated.fillna(frame["postcode_local_authority"]).astype("string")
+
+
+def _stated_area(answers: pd.Series) -> pd.Series:
+    stated = answers.astype("string")
+    return stated.mask(stated.isin(NO_AREA_CODES))
 
 
 def speeder_reasons(duration: pd.Series) -> pd.Series:
@@ -260,10 +273,13 @@ def flag_columns(reasons: dict[str, pd.Series], intake_json: pd.Series) -> pd.Da
         flagged = reasons[name].notna().to_numpy()
         columns[f"flag_{name}"] = pd.Series(flagged, index=index)
         combination |= flagged.astype(np.int64) << bit
-    # One JSON list per combination of flags that occurs.
-    present, which = np.unique(combination, return_inverse=True)
+    # The JSON list of every combination of flags, spread to the rows by the combination's number.
     lists = pd.array(["[" + ",".join(f'"{name}"' for bit, name in enumerate(FLAG_NAMES) if c >> bit & 1) + "]"
-                      for c in present.tolist()], dtype="string")
-    columns["quality_flags"] = pd.Series(lists.take(which.ravel()), index=index)
-    columns["flag_reasons"] = join_texts([f"{name}: " + reasons[name].astype("string") for name in FLAG_NAMES], index)
+                      for c in range(2 ** len(FLAG_NAMES))], dtype="string")
+    columns["quality_flags"] = pd.Series(lists.take(combination), index=index)
+    flagged = combination != 0
+    rows = np.flatnonzero(flagged)
+    text = join_texts([f"{name}: " + reasons[name].iloc[rows].astype("string").reset_index(drop=True)
+                       for name in FLAG_NAMES], pd.RangeIndex(len(rows)))
+    columns["flag_reasons"] = spread_text(flagged, text, index)
     return pd.DataFrame(columns, index=index)

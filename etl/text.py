@@ -7,6 +7,9 @@ through RE2 in C, and only the rest (Welsh text with ŵ, â, ...) through Python
 """
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -67,11 +70,85 @@ def word_set_key(text: pd.Series) -> pd.Series:
     keys = pd.Series(pd.NA, index=text.index, dtype="string", name=text.name)
     keys[ascii] = pd.array(_ascii_word_set_keys(values.filter(pa.array(ascii))).cast(pa.string()), dtype="string")
     if not ascii.all():
-        words = (text[~ascii].str.normalize("NFKC").str.casefold()
-                 .str.replace(r"[^\w\s]", " ", regex=True).str.split())
-        keys[~ascii] = words.map(lambda w: " ".join(sorted(set(w))) if isinstance(w, list) else None
-                                 ).astype("string")
+        keys[~ascii] = pd.array([None if value is None else _unicode_word_set_key(value)
+                                 for value in values.filter(pa.array(~ascii)).to_pylist()], dtype="string")
     return keys
+
+
+_NOT_WORD = re.compile(r"[^\w\s]")
+
+
+def _unicode_word_set_key(value: str) -> str:
+    """word_set_key of one value, by Python's Unicode rules."""
+    return " ".join(sorted(set(_NOT_WORD.sub(" ", unicodedata.normalize("NFKC", value).casefold()).split())))
+
+
+# How many independent word hashes make a word-set signature; with six, two texts that merely
+# share common words almost never agree on all of them.
+SIGNATURE_HASHES = 6
+_HASH_SEED = 20261128
+
+
+def shared_word_sets(text: pd.Series, min_count: int) -> pd.Series:
+    """word_set_key(text) for the values whose word set at least min_count values share; missing elsewhere.
+
+    Keying every value would split, de-duplicate and sort the words of every value.
+    Instead each distinct text gets a signature that depends only on its set of
+    words: for each of a few random hashes of the words, the smallest over the
+    value's words (a min-hash; repeats and order do not change it). Equal word sets
+    always have equal signatures, so only values whose signature at least min_count
+    values share can share a key, and only those are keyed exactly; signatures
+    shared by chance are told apart there.
+    """
+    text = text.astype("string")
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    keys = pd.Series(pd.NA, index=text.index, dtype="string", name=text.name)
+    present = codes >= 0
+    if not present.any():
+        return keys
+    signature = _word_set_signatures(_arrow(pd.Series(uniques)))
+    _, group, size = np.unique(signature[codes[present]], return_inverse=True, return_counts=True)
+    candidate = np.flatnonzero(present)[size[group] >= min_count]
+    if not len(candidate):
+        return keys
+    # The exact keys of the candidates' distinct texts, then the keys at least min_count values share.
+    distinct, inverse = np.unique(codes[candidate], return_inverse=True)
+    exact = word_set_key(pd.Series(uniques.take(distinct)))
+    candidate_keys = pd.Series(exact.array.take(inverse.ravel()), index=candidate)
+    counts = candidate_keys.map(candidate_keys.value_counts())
+    shared = candidate_keys[counts >= min_count]
+    keys.iloc[shared.index.to_numpy()] = shared.to_numpy()
+    return keys
+
+
+def _word_set_signatures(values: pa.Array) -> np.ndarray:
+    """A 64-bit signature of each value's set of words (as word_set_key reads them; values not missing)."""
+    ascii = _ascii(values)
+    # ASCII values split at the non-word bytes; the rest are keyed by Python's rules and split at the
+    # spaces of their key. Either way each value becomes its list of words (and maybe "").
+    ascii_words = pc.ascii_split_whitespace(_ascii_words_spaced(values.filter(pa.array(ascii))))
+    other_keys = [_unicode_word_set_key(value) for value in values.filter(pa.array(~ascii)).to_pylist()]
+    other_words = pc.split_pattern(pa.array(other_keys, type=pa.large_string()), " ")
+    lengths = np.concatenate([pc.list_value_length(ascii_words).to_numpy(zero_copy_only=False),
+                              pc.list_value_length(other_words).to_numpy(zero_copy_only=False)]).astype(np.int64)
+    encoded = pc.dictionary_encode(pa.concat_arrays([pc.list_flatten(ascii_words), pc.list_flatten(other_words)]))
+    word = encoded.indices.to_numpy(zero_copy_only=False)
+    blank = pc.equal(encoded.dictionary, "").to_numpy(zero_copy_only=False)
+    starts = (np.cumsum(lengths) - lengths)[lengths > 0]
+    rng = np.random.default_rng(_HASH_SEED)
+    most = np.iinfo(np.uint64).max
+    combined = np.zeros(len(lengths), dtype=np.uint64)
+    for _ in range(SIGNATURE_HASHES):
+        hashes = rng.integers(0, most, size=len(blank), dtype=np.uint64, endpoint=True)
+        hashes[blank] = most  # "" is no word: it never lowers the minimum
+        smallest = np.full(len(lengths), most, dtype=np.uint64)
+        if len(starts):
+            smallest[lengths > 0] = np.minimum.reduceat(hashes[word], starts)
+        combined = (combined ^ smallest) * np.uint64(0x9E3779B97F4A7C15)
+    # Back to the order of values (ASCII ones were taken first).
+    signature = np.empty(len(values), dtype=np.uint64)
+    signature[np.concatenate([np.flatnonzero(ascii), np.flatnonzero(~ascii)])] = combined
+    return signature
 
 
 # Byte -> byte: ASCII word characters lower-cased, every other byte a space.

@@ -23,7 +23,7 @@ import pandas as pd
 
 from survey_app.definition import Survey
 
-from .text import shared_word_sets, word_set_key
+from .text import word_set_groups, word_set_key
 
 EXACT_WINDOW = pd.Timedelta(hours=1)
 NEAR_IDENTICAL = 0.9          # share of answered questions that must agree
@@ -61,6 +61,7 @@ def deduplicate(clean: pd.DataFrame, survey: Survey, exact_window: pd.Timedelta 
     removed_ids = np.concatenate([exact.loc[exact["removed"] == 1, "response_id"].to_numpy(dtype=np.int64),
                                   person.loc[person["removed"] == 1, "response_id"].to_numpy(dtype=np.int64)])
     keep = np.flatnonzero(~np.isin(ids, removed_ids))
+    del answers, submitted
 
     free_text = [c for c in answer_cols if _is_free_text(survey, c)]
     campaigns = find_campaigns(frame, keep, free_text, campaign_min_size)
@@ -98,7 +99,7 @@ def _repeated(codes: np.ndarray) -> np.ndarray:
 
 def answer_codes(frame: pd.DataFrame, answer_cols: list[str], rows: np.ndarray) -> np.ndarray:
     """The answers of the given rows as one integer code per column: equal codes are equal answers, -1 missing."""
-    codes = np.empty((len(rows), len(answer_cols)), dtype=np.int64)
+    codes = np.empty((len(rows), len(answer_cols)), dtype=np.int32)
     for j, column in enumerate(answer_cols):
         codes[:, j] = pd.factorize(frame[column].iloc[rows].astype("string"), use_na_sentinel=True)[0]
     return codes
@@ -245,13 +246,14 @@ def find_campaigns(frame: pd.DataFrame, rows: np.ndarray, free_text: list[str], 
     """Campaign groups among the given rows: at least min_size long answers to one question with one campaign_key."""
     found = []
     ids = frame["id"].to_numpy()[rows]
-    for column in free_text:
+    for number, column in enumerate(free_text):
         long_enough = (frame[column].str.len().fillna(0) >= CAMPAIGN_MIN_CHARS).to_numpy()[rows]
         if not long_enough.any():
             continue
-        keys = shared_word_sets(frame[column].iloc[rows[long_enough]], min_size)
-        members = keys.notna().to_numpy()
-        found.append(pd.DataFrame({"key": column + "\x00" + keys[members].reset_index(drop=True),
+        # Responses with one word set (one campaign_key) in this column share a group number.
+        group = word_set_groups(frame[column].iloc[rows[long_enough]], min_size)
+        members = group >= 0
+        found.append(pd.DataFrame({"key": number * (len(rows) + 1) + group[members],
                                    "response_id": ids[long_enough][members], "column": column}))
     if not found:
         return _empty_groups()

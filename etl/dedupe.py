@@ -101,7 +101,10 @@ def answer_codes(frame: pd.DataFrame, answer_cols: list[str], rows: np.ndarray) 
     """The answers of the given rows as one integer code per column: equal codes are equal answers, -1 missing."""
     codes = np.empty((len(rows), len(answer_cols)), dtype=np.int32)
     for j, column in enumerate(answer_cols):
-        codes[:, j] = pd.factorize(frame[column].iloc[rows].astype("string"), use_na_sentinel=True)[0]
+        values = frame[column].iloc[rows]
+        # Cleaned answers are typed (codes, text, whole numbers); an object column may mix types that
+        # pandas hashes as equal (1, 1.0, True), so it is compared as text.
+        codes[:, j] = pd.factorize(values.astype("string") if values.dtype == object else values)[0]
     return codes
 
 
@@ -135,10 +138,12 @@ def exact_resubmissions(ids: np.ndarray, fingerprint: np.ndarray, answers: np.nd
 
 
 def _row_groups(matrix: np.ndarray) -> np.ndarray:
-    """One label per distinct row of an integer matrix."""
-    if not len(matrix):
-        return np.empty(0, dtype=np.int64)
-    return np.unique(matrix, axis=0, return_inverse=True)[1].ravel()
+    """One label per distinct row of an integer matrix (labels numbered from 0)."""
+    label = np.zeros(len(matrix), dtype=np.int64)
+    for column in matrix.T:
+        # Pair the labels so far with the next column, and renumber the distinct pairs.
+        label = pd.factorize(label * (int(column.max(initial=-1)) + 2) + column + 1)[0]
+    return label
 
 
 def same_person(frame: pd.DataFrame, among: np.ndarray, answer_cols: list[str], fingerprint: np.ndarray,

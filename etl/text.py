@@ -147,7 +147,10 @@ def _distinct_words(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarra
     encoded = pc.dictionary_encode(pa.concat_arrays([pc.list_flatten(ascii_words), pc.list_flatten(other_words)]))
     word = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     vocabulary = max(len(encoded.dictionary), 1)
+    # One number per (value, word); 32 bits when they fit, which halves the sort below.
     pairs = np.repeat(np.arange(len(order)), lengths) * vocabulary + word
+    if len(order) * vocabulary < 2**31:
+        pairs = pairs.astype(np.int32)
     # Splitting leaves "" at the ends of some values; it is no word.
     blank = np.flatnonzero(pc.equal(encoded.dictionary, "").to_numpy(zero_copy_only=False))
     if len(blank):

@@ -101,7 +101,11 @@ def answer_codes(frame: pd.DataFrame, answer_cols: list[str], rows: np.ndarray) 
     """The answers of the given rows as one integer code per column: equal codes are equal answers, -1 missing."""
     codes = np.empty((len(rows), len(answer_cols)), dtype=np.int32)
     for j, column in enumerate(answer_cols):
-        values = frame[column].iloc[rows]
+        values = frame[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes[:, j] = values.cat.codes.to_numpy()[rows]
+            continue
+        values = values.iloc[rows]
         # Cleaned answers are typed (codes, text, whole numbers); an object column may mix types that
         # pandas hashes as equal (1, 1.0, True), so it is compared as text.
         codes[:, j] = pd.factorize(values.astype("string") if values.dtype == object else values)[0]
@@ -168,7 +172,7 @@ def same_person(frame: pd.DataFrame, among: np.ndarray, answer_cols: list[str], 
     member_rows = rows[in_cluster]
     answered = np.zeros(len(member_rows), dtype=np.int64)
     for column in answer_cols:
-        answered += frame[column].iloc[member_rows].notna().to_numpy()
+        answered += frame[column].notna().to_numpy()[member_rows]
     members = pd.DataFrame({
         "response_id": ids[in_cluster], "cluster": labels[in_cluster], "answered": answered,
         "at": submitted_at(frame, member_rows),
@@ -252,7 +256,7 @@ def find_campaigns(frame: pd.DataFrame, rows: np.ndarray, free_text: list[str], 
     found = []
     ids = frame["id"].to_numpy()[rows]
     for number, column in enumerate(free_text):
-        long_enough = (frame[column].str.len().fillna(0) >= CAMPAIGN_MIN_CHARS).to_numpy()[rows]
+        long_enough = (frame[column].str.len() >= CAMPAIGN_MIN_CHARS).fillna(False).to_numpy(dtype=bool)[rows]
         if not long_enough.any():
             continue
         # Responses with one word set (one campaign_key) in this column share a group number.

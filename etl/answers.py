@@ -133,19 +133,6 @@ def routing_question_ids(survey: Survey) -> set[str]:
     return {s.show_if.question for s in survey.sections if s.show_if is not None}
 
 
-def concat_where(parts: pd.Series, mask: pd.Series | np.ndarray, piece: pd.Series | str) -> pd.Series:
-    """Append piece to each string where mask holds (building per-row lists without a Python loop).
-
-    Only the masked rows are concatenated: flags and reasons hold for few rows.
-    """
-    mask = np.asarray(mask, dtype=bool)
-    if not mask.any():
-        return parts
-    out = parts.copy()
-    out[mask] = parts[mask] + (piece[mask] if isinstance(piece, pd.Series) else piece)
-    return out
-
-
 def spread_text(mask: np.ndarray, values: pd.Series | str, index: pd.Index) -> pd.Series:
     """Text at the rows mask selects (values holds one per selected row, in order), missing elsewhere."""
     mask = np.asarray(mask, dtype=bool)

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from survey_app.definition import Survey
 
-from .answers import (as_codes, distinct_values, join_texts, per_distinct, routing_question_ids,
+from .answers import (as_codes, join_texts, per_distinct, routing_question_ids,
                       spread_text, tidy_multiple, ticked_matrix, unparseable_json)
 from .postcodes import invalid_outward_codes, local_authority_of, normalise_outward_codes
 

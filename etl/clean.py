@@ -2,18 +2,26 @@
 
 Flags never delete a row; only a row whose stored JSON cannot be parsed is set
 aside (quarantined) and reported by id.
+
+Columns are worked on one at a time, as arrays: the cleaned table shares the raw
+table's unchanged columns rather than copying them, per-value rules run once per
+distinct value (see etl/answers.py), and reason text is written only for the rows
+a flag holds for.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from survey_app.definition import Survey
 
-from .answers import (as_codes, codes_ticked_count, concat_where, json_list_from_ticks,
-                      routing_question_ids, ticked_matrix, unparseable_json)
+from .answers import (as_codes, join_texts, per_distinct, routing_question_ids,
+                      spread_text, tidy_multiple, ticked_matrix, unparseable_json)
 from .postcodes import invalid_outward_codes, local_authority_of, normalise_outward_codes
 
 METADATA_COLUMNS = [
@@ -38,7 +46,8 @@ class CleanResult:
 
 def clean_responses(raw: pd.DataFrame, survey: Survey) -> CleanResult:
     quarantined, bad_ids = find_corrupt_rows(raw, survey)
-    frame = raw[~raw["id"].isin(bad_ids)].reset_index(drop=True)
+    # Only a table with corrupt rows is filtered (a copy); otherwise the columns are shared with raw.
+    frame = raw[~raw["id"].isin(bad_ids)].reset_index(drop=True) if bad_ids else raw.reset_index(drop=True)
     reasons: dict[str, pd.Series] = {}
 
     old_version, old_reason = old_version_rows(frame, survey)
@@ -48,12 +57,10 @@ def clean_responses(raw: pd.DataFrame, survey: Survey) -> CleanResult:
     answers, removed = remove_unshown_answers(answers, survey)
     reasons["branch_answer_removed"] = removed
 
-    out = frame.reindex(columns=METADATA_COLUMNS).copy()
-    out = pd.concat([out, answers], axis=1)
-    postcode_bad = invalid_outward_codes(frame[POSTCODE_QUESTION]) if POSTCODE_QUESTION in frame else \
-        pd.Series(False, index=frame.index)
-    reasons["invalid_postcode"] = pd.Series("postcode district is not an outward code",
-                                            index=frame.index).where(postcode_bad)
+    out = pd.concat([frame.reindex(columns=METADATA_COLUMNS), answers], axis=1)
+    postcode_bad = invalid_outward_codes(frame[POSTCODE_QUESTION]).to_numpy() if POSTCODE_QUESTION in frame \
+        else np.zeros(len(frame), dtype=bool)
+    reasons["invalid_postcode"] = spread_text(postcode_bad, "postcode district is not an outward code", frame.index)
     out["postcode_local_authority"] = local_authority_of(out[POSTCODE_QUESTION]) \
         if POSTCODE_QUESTION in out else pd.NA
     out["area"] = derive_area(out)
@@ -93,41 +100,36 @@ def find_corrupt_rows(raw: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, 
 def old_version_rows(frame: pd.DataFrame, survey: Survey) -> tuple[pd.Series, pd.Series]:
     """Rows stored under another definition version, or answering questions it no longer has."""
     version = pd.to_numeric(frame["survey_version"], errors="coerce")
-    other_version = (version != survey.version).fillna(True).astype(bool)
-    reason = pd.Series("", index=frame.index, dtype="object")
-    reason = concat_where(reason, other_version,
-                          "stored under definition version " + version.astype("string").fillna("?")
-                          + f" (current {survey.version})")
+    other_version = (version != survey.version).fillna(True).astype(bool).to_numpy()
+    pieces = []
+    if other_version.any():
+        stored = version[other_version].astype("string").fillna("?")
+        pieces.append(spread_text(other_version, "stored under definition version " + stored
+                                  + f" (current {survey.version})", frame.index))
     current = set(survey.answer_columns()) | set(METADATA_COLUMNS) | {"quality_flags"}
     for column in [c for c in frame.columns if c not in current]:
-        stale = frame[column].notna()
-        reason = concat_where(reason, stale & (reason != ""), "; ")
-        reason = concat_where(reason, stale, f"answers question '{column}' not in version {survey.version}")
-    flagged = reason != ""
-    return flagged, reason.astype("string")
+        stale = frame[column].notna().to_numpy()
+        if stale.any():
+            pieces.append(spread_text(stale, f"answers question '{column}' not in version {survey.version}",
+                                      frame.index))
+    reason = join_texts(pieces, frame.index)
+    return reason.notna(), reason
 
 
 def tidy_answers(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Series]:
     """Answer columns of the current definition: codes checked, text NFC-normalised and trimmed."""
     columns: dict[str, pd.Series] = {}
-    invalid = pd.Series("", index=frame.index, dtype="object")
+    invalid = []
     for q in survey.questions:
         if q.personal:
             continue
         values = frame[q.id] if q.id in frame else pd.Series(pd.NA, index=frame.index, dtype="object")
         if q.type in ("single", "likert"):
             codes = as_codes(values, q)
-            bad = values.notna().to_numpy() & pd.isna(codes)
+            bad = values.notna().to_numpy() & (codes.codes < 0)
             columns[q.id] = pd.Series(codes, index=frame.index)
         elif q.type == "multiple":
-            ticks = ticked_matrix(values, q)
-            if q.exclusive:
-                # An exclusive option ("none of these") alone is the answer if it was ticked with others.
-                exclusive = ticks[list(q.exclusive)].any(axis=1)
-                others = [c for c in ticks.columns if c not in q.exclusive]
-                ticks.loc[exclusive, others] = False
-            bad = (codes_ticked_count(values) > ticks.sum(axis=1)).to_numpy()
-            columns[q.id] = json_list_from_ticks(ticks)
+            columns[q.id], bad = tidy_multiple(values, q)
         elif q.type == "number":
             numbers = pd.to_numeric(values, errors="coerce").astype("Int64")
             in_range = numbers.between(q.min, q.max).fillna(False).astype(bool)
@@ -135,40 +137,56 @@ def tidy_answers(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.
             columns[q.id] = numbers.where(in_range)
         elif q.type == "postcode":
             columns[q.id] = normalise_outward_codes(values)
-            bad = np.zeros(len(frame), dtype=bool)
+            bad = None
         else:
             columns[q.id] = tidy_text(values)
-            bad = np.zeros(len(frame), dtype=bool)
-        invalid = concat_where(invalid, bad, f"; '{q.id}' answer not valid")
+            bad = None
+        if bad is not None and bad.any():
+            invalid.append(spread_text(bad, f"'{q.id}' answer not valid", frame.index))
         if q.other:
             other_text = frame[q.other_column] if q.other_column in frame else pd.Series(pd.NA, index=frame.index)
             columns[q.other_column] = tidy_text(other_text)
-    reasons = invalid.str[2:].astype("string")
-    return pd.DataFrame(columns, index=frame.index), reasons.where(reasons != "")
+    return pd.DataFrame(columns, index=frame.index), join_texts(invalid, frame.index)
 
 
 def tidy_text(values: pd.Series) -> pd.Series:
-    text = values.astype("string").str.normalize("NFC").str.strip()
-    return text.mask(text == "")
+    """NFC-normalised and trimmed; blank becomes missing. Text that needs neither is passed on as it is."""
+    text = values.astype("string")
+    array = pa.array(text.array)
+    # Text that is all ASCII is already NFC; only the rest goes through Python's unicodedata.
+    others = np.flatnonzero(~pc.fill_null(pc.string_is_ascii(array), True).to_numpy(zero_copy_only=False))
+    if len(others):
+        stored = array.take(pa.array(others)).to_pylist()
+        normalised = [unicodedata.normalize("NFC", value) for value in stored]
+        changed = [i for i, (a, b) in enumerate(zip(stored, normalised)) if a != b]
+        if changed:
+            text = text.copy()
+            text.iloc[others[changed]] = [normalised[i] for i in changed]
+            array = pa.array(text.array)
+    trimmed = pc.utf8_trim_whitespace(array)
+    length = pc.binary_length(trimmed)
+    if not pc.any(pc.or_(pc.not_equal(length, pc.binary_length(array)), pc.equal(length, 0))).as_py():
+        return text
+    blank_to_missing = pc.if_else(pc.equal(length, 0), pa.scalar(None, pa.large_string()), trimmed)
+    return pd.Series(pd.arrays.ArrowStringArray(blank_to_missing), index=values.index, name=values.name)
 
 
 def remove_unshown_answers(answers: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Series]:
     """Clear answers to pages the respondent's own answers would not have shown them."""
-    removed = pd.Series("", index=answers.index, dtype="object")
+    removed = []
     for section in survey.sections:
         if section.show_if is None:
             continue
-        shown = shown_mask(answers, survey, section.show_if.question, section.show_if.any_of)
+        shown = shown_mask(answers, survey, section.show_if.question, section.show_if.any_of).to_numpy()
         for q in section.questions:
             for column in (q.id, q.other_column if q.other else None):
                 if column is None or column not in answers:
                     continue
-                stray = (~shown & answers[column].notna()).to_numpy()
+                stray = ~shown & answers[column].notna().to_numpy()
                 if stray.any():
                     answers.loc[stray, column] = pd.NA
-                    removed = concat_where(removed, stray, f"; '{column}' not asked of this respondent")
-    reasons = removed.str[2:].astype("string")
-    return answers, reasons.where(reasons != "")
+                    removed.append(spread_text(stray, f"'{column}' not asked of this respondent", answers.index))
+    return answers, join_texts(removed, answers.index)
 
 
 def shown_mask(answers: pd.DataFrame, survey: Survey, question_id: str, any_of: tuple[str, ...]) -> pd.Series:
@@ -180,19 +198,23 @@ def shown_mask(answers: pd.DataFrame, survey: Survey, question_id: str, any_of: 
 
 def derive_area(frame: pd.DataFrame) -> pd.Series:
     """The respondent's own local-authority answer, else the one their postcode district lies in."""
-    stated = frame[LOCAL_AUTHORITY_QUESTION].astype("string") if LOCAL_AUTHORITY_QUESTION in frame else \
-        pd.Series(pd.NA, index=frame.index, dtype="string")
-    stated = stated.mask(stated.isin(NO_AREA_CODES))
+    stated = per_distinct(frame[LOCAL_AUTHORITY_QUESTION], _stated_area) if LOCAL_AUTHORITY_QUESTION in frame \
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
     return stated.fillna(frame["postcode_local_authority"]).astype("string")
+
+
+def _stated_area(answers: pd.Series) -> pd.Series:
+    stated = answers.astype("string")
+    return stated.mask(stated.isin(NO_AREA_CODES))
 
 
 def speeder_reasons(duration: pd.Series) -> pd.Series:
     seconds = pd.to_numeric(duration, errors="coerce")
     median = seconds.median()
-    fast = (seconds < median / 3).fillna(False).astype(bool)
-    text = ("completed in " + seconds.astype("Int64").astype("string") + " s, under a third of the median "
+    fast = (seconds < median / 3).fillna(False).astype(bool).to_numpy()
+    text = ("completed in " + seconds[fast].astype("Int64").astype("string") + " s, under a third of the median "
             + f"{median:.0f} s")
-    return text.where(fast)
+    return spread_text(fast, text, duration.index)
 
 
 def likert_grids(survey: Survey) -> list[list[str]]:
@@ -208,29 +230,35 @@ def likert_grids(survey: Survey) -> list[list[str]]:
 
 
 def straightliner_reasons(answers: pd.DataFrame, survey: Survey) -> pd.Series:
-    reasons = pd.Series("", index=answers.index, dtype="object")
+    pieces = []
     for grid in likert_grids(survey):
-        first = answers[grid[0]].astype("string")
-        same = first.notna()
+        # A grid's questions share one scale, so their answers (categoricals over its codes) share
+        # categories: the same code means the same answer.
+        first = answers[grid[0]].array
+        same = first.codes >= 0
         for column in grid[1:]:
-            same &= (answers[column].astype("string") == first).fillna(False)
-        same = same.fillna(False).astype(bool)
-        reasons = concat_where(reasons, same, "; gave '" + first.fillna("") + f"' to all {len(grid)} of "
-                               + ", ".join(grid))
-    reasons = reasons.str[2:].astype("string")
-    return reasons.where(reasons != "")
+            same &= answers[column].array.codes == first.codes
+        if same.any():
+            text = "gave '" + pd.Series(first[same], dtype="string") + f"' to all {len(grid)} of " + ", ".join(grid)
+            pieces.append(spread_text(same, text, answers.index))
+    return join_texts(pieces, answers.index)
 
 
 def empty_reasons(frame: pd.DataFrame, survey: Survey) -> pd.Series:
     routing = routing_question_ids(survey)
     substantive = [c for c in survey.answer_columns() if c not in routing and c in frame]
-    anything = frame[substantive].notna().any(axis=1) | frame["email_key"].notna()
-    return pd.Series("no answer beyond the routing questions", index=frame.index,
-                     dtype="string").where(~anything)
+    anything = frame["email_key"].notna().to_numpy()
+    for column in substantive:
+        anything = anything | frame[column].notna().to_numpy()
+    return spread_text(~anything, "no answer beyond the routing questions", frame.index)
 
 
 def intake_reasons(quality_flags: pd.Series) -> pd.Series:
     """Flags the app set at intake (e.g. a filled honeypot), carried through as they were."""
+    return per_distinct(quality_flags, _intake_reasons)
+
+
+def _intake_reasons(quality_flags: pd.Series) -> pd.Series:
     text = quality_flags.astype("string").fillna("[]")
     inner = text.str.replace(r"^\[\s*|\s*\]$", "", regex=True).str.replace('"', "", regex=False)
     return ("flagged at intake: " + inner).where(inner != "").astype("string")
@@ -240,14 +268,18 @@ def flag_columns(reasons: dict[str, pd.Series], intake_json: pd.Series) -> pd.Da
     """One boolean column per flag, the flags as a JSON list, and the reasons as readable text."""
     index = intake_json.index
     columns: dict[str, pd.Series] = {}
-    names = pd.Series("", index=index, dtype="object")
-    text = pd.Series("", index=index, dtype="object")
-    for name in FLAG_NAMES:
-        reason = reasons[name]
-        flagged = reason.notna().to_numpy()
+    combination = np.zeros(len(index), dtype=np.int64)
+    for bit, name in enumerate(FLAG_NAMES):
+        flagged = reasons[name].notna().to_numpy()
         columns[f"flag_{name}"] = pd.Series(flagged, index=index)
-        names = concat_where(names, flagged, f',"{name}"')
-        text = concat_where(text, flagged, f"{name}: " + reason.fillna("") + "; ")
-    columns["quality_flags"] = ("[" + names.str[1:] + "]").astype("string")
-    columns["flag_reasons"] = text.str[:-2].astype("string").where(text != "")
+        combination |= flagged.astype(np.int64) << bit
+    # The JSON list of every combination of flags, spread to the rows by the combination's number.
+    lists = pd.array(["[" + ",".join(f'"{name}"' for bit, name in enumerate(FLAG_NAMES) if c >> bit & 1) + "]"
+                      for c in range(2 ** len(FLAG_NAMES))], dtype="string")
+    columns["quality_flags"] = pd.Series(lists.take(combination), index=index)
+    flagged = combination != 0
+    rows = np.flatnonzero(flagged)
+    text = join_texts([f"{name}: " + reasons[name].iloc[rows].astype("string").reset_index(drop=True)
+                       for name in FLAG_NAMES], pd.RangeIndex(len(rows)))
+    columns["flag_reasons"] = spread_text(flagged, text, index)
     return pd.DataFrame(columns, index=index)

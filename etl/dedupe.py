@@ -9,7 +9,10 @@ Rules, applied in this order:
    grouped and flagged but all kept (as UK government consultation reports do).
 
 Every comparison is inside a block (fingerprint, email key or text key), so the
-work grows with the table, not with its square.
+work grows with the table, not with its square. The rules work on row positions
+and narrow arrays: answers are read only for responses that share a fingerprint,
+free text only where it is long enough, and the one copy of the table made is
+the deduplicated result.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ import pandas as pd
 
 from survey_app.definition import Survey
 
-from .text import word_set_key
+from .text import word_set_groups, word_set_key
 
 EXACT_WINDOW = pd.Timedelta(hours=1)
 NEAR_IDENTICAL = 0.9          # share of answered questions that must agree
@@ -44,22 +47,33 @@ def deduplicate(clean: pd.DataFrame, survey: Survey, exact_window: pd.Timedelta 
     frame = clean.reset_index(drop=True) if clean["id"].is_monotonic_increasing \
         else clean.sort_values("id", ignore_index=True)
     answer_cols = [c for c in survey.answer_columns() if c in frame]
-    submitted = pd.to_datetime(frame["submitted_at"], utc=True, format="ISO8601")
-    # Hashed column by column as stored (codes, text, numbers): equal answers hash equal without
-    # first turning every answer into a string.
-    signature = pd.util.hash_pandas_object(frame[answer_cols], index=False).to_numpy()
+    ids = frame["id"].to_numpy()
+    fingerprint = pd.factorize(frame["fingerprint"])[0]
+    # Only responses that share a fingerprint can be resubmissions or fingerprint matches; their answers
+    # are taken out as codes per column (equal codes, equal answers) and nobody else's are read.
+    shared = np.flatnonzero(_repeated(fingerprint))
+    answers = answer_codes(frame, answer_cols, shared)
+    submitted = submitted_at(frame, shared)
 
-    exact = exact_resubmissions(frame, signature, submitted, exact_window)
-    remaining = ~frame["id"].isin(exact.loc[exact["removed"] == 1, "response_id"])
-    person = same_person(frame, remaining.to_numpy(), answer_cols, submitted, near_identical)
-    removed_ids = set(exact.loc[exact["removed"] == 1, "response_id"]) | \
-        set(person.loc[person["removed"] == 1, "response_id"])
-    kept = frame[~frame["id"].isin(removed_ids)].reset_index(drop=True)
+    exact = exact_resubmissions(ids[shared], fingerprint[shared], answers, submitted, exact_window)
+    remaining = ~np.isin(ids, exact.loc[exact["removed"] == 1, "response_id"].to_numpy())
+    person = same_person(frame, remaining, answer_cols, fingerprint, shared, answers, submitted, near_identical)
+    removed_ids = np.concatenate([exact.loc[exact["removed"] == 1, "response_id"].to_numpy(dtype=np.int64),
+                                  person.loc[person["removed"] == 1, "response_id"].to_numpy(dtype=np.int64)])
+    keep = np.flatnonzero(~np.isin(ids, removed_ids))
+    del answers, submitted
 
     free_text = [c for c in answer_cols if _is_free_text(survey, c)]
-    campaigns = find_campaigns(kept, free_text, campaign_min_size)
-    kept["campaign_id"] = kept["id"].map(campaigns.set_index("response_id")["group_id"]).astype("string")
-    kept["campaign_size"] = kept["campaign_id"].map(campaigns.groupby("group_id").size()).astype("Int64")
+    campaigns = find_campaigns(frame, keep, free_text, campaign_min_size)
+    kept = frame.take(keep).reset_index(drop=True)
+    # Campaign members are kept rows; their positions in the kept table, found by id (ids ascend).
+    member = np.searchsorted(kept["id"].to_numpy(), campaigns["response_id"].to_numpy(dtype=np.int64))
+    campaign_id = pd.Series(pd.NA, index=kept.index, dtype="string")
+    campaign_id.iloc[member] = campaigns["group_id"].to_numpy()
+    campaign_size = pd.Series(pd.NA, index=kept.index, dtype="Int64")
+    campaign_size.iloc[member] = campaigns.groupby("group_id")["response_id"].transform("size").to_numpy()
+    kept["campaign_id"] = campaign_id
+    kept["campaign_size"] = campaign_size
 
     groups = pd.concat([exact, person, campaigns], ignore_index=True)
     groups.insert(0, "survey_id", survey.slug)
@@ -74,63 +88,103 @@ def _is_free_text(survey: Survey, column: str) -> bool:
     return survey.question(column).is_free_text
 
 
-def exact_resubmissions(frame: pd.DataFrame, signature: np.ndarray, submitted: pd.Series,
+def _repeated(codes: np.ndarray) -> np.ndarray:
+    """True where a code (not -1, missing) occurs more than once."""
+    present = codes >= 0
+    counts = np.bincount(codes[present], minlength=codes.max() + 1 if len(codes) else 0)
+    repeated = np.zeros(len(codes), dtype=bool)
+    repeated[present] = counts[codes[present]] > 1
+    return repeated
+
+
+def answer_codes(frame: pd.DataFrame, answer_cols: list[str], rows: np.ndarray) -> np.ndarray:
+    """The answers of the given rows as one integer code per column: equal codes are equal answers, -1 missing."""
+    codes = np.empty((len(rows), len(answer_cols)), dtype=np.int32)
+    for j, column in enumerate(answer_cols):
+        values = frame[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes[:, j] = values.cat.codes.to_numpy()[rows]
+            continue
+        values = values.iloc[rows]
+        # Cleaned answers are typed (codes, text, whole numbers); an object column may mix types that
+        # pandas hashes as equal (1, 1.0, True), so it is compared as text.
+        codes[:, j] = pd.factorize(values.astype("string") if values.dtype == object else values)[0]
+    return codes
+
+
+def submitted_at(frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """Submission times of the given rows (as UTC datetime64, so they sort and subtract as numbers)."""
+    return pd.to_datetime(frame["submitted_at"].iloc[rows], utc=True, format="ISO8601").to_numpy(dtype="datetime64[ns]")
+
+
+def exact_resubmissions(ids: np.ndarray, fingerprint: np.ndarray, answers: np.ndarray, submitted: np.ndarray,
                         window: pd.Timedelta) -> pd.DataFrame:
-    """Copies with one fingerprint and one answer signature, each within the window of the one before."""
-    block = pd.DataFrame({"id": frame["id"].to_numpy(), "fingerprint": frame["fingerprint"].to_numpy(),
-                          "signature": signature, "at": submitted.to_numpy()})
-    block = block[block["fingerprint"].notna()]
-    block = block[block.duplicated(["fingerprint", "signature"], keep=False)]
-    if block.empty:
+    """Copies with one fingerprint and the same answers, each within the window of the one before."""
+    signature = _row_groups(answers)
+    key = _row_groups(np.column_stack([fingerprint, signature]))
+    block = np.flatnonzero(_repeated(key))
+    if not len(block):
         return _empty_groups()
-    block = block.sort_values(["fingerprint", "signature", "at", "id"], ignore_index=True)
-    same_key = (block["fingerprint"].eq(block["fingerprint"].shift())
-                & block["signature"].eq(block["signature"].shift()))
-    close = block["at"].diff() <= window
-    cluster = (~(same_key & close)).cumsum()
-    block["cluster"] = cluster
-    block = block[block.groupby("cluster")["id"].transform("size") > 1]
-    first = block.groupby("cluster")["id"].transform("first")
+    block = block[np.lexsort((ids[block], submitted[block], key[block]))]
+    block_ids, block_key, at = ids[block], key[block], submitted[block]
+    same_key = np.concatenate([[False], block_key[1:] == block_key[:-1]])
+    close = np.concatenate([[False], (at[1:] - at[:-1]) <= window.to_timedelta64()])
+    cluster = np.cumsum(~(same_key & close))
+    frame = pd.DataFrame({"id": block_ids, "cluster": cluster})
+    frame = frame[frame.groupby("cluster")["id"].transform("size") > 1]
+    first = frame.groupby("cluster")["id"].transform("first")
     minutes = int(window.total_seconds() // 60)
     return _numbered(pd.DataFrame({
-        "cluster": block["cluster"], "rule": "exact_resubmission", "response_id": block["id"],
-        "kept_response_id": first, "removed": (block["id"] != first).astype("int64"),
+        "cluster": frame["cluster"], "rule": "exact_resubmission", "response_id": frame["id"],
+        "kept_response_id": first, "removed": (frame["id"] != first).astype("int64"),
         "detail": f"same answers and fingerprint, each within {minutes} min of the previous copy",
     }), "exact")
 
 
-def same_person(frame: pd.DataFrame, among: np.ndarray, answer_cols: list[str], submitted: pd.Series,
-                near_identical: float) -> pd.DataFrame:
+def _row_groups(matrix: np.ndarray) -> np.ndarray:
+    """One label per distinct row of an integer matrix (labels numbered from 0)."""
+    label = np.zeros(len(matrix), dtype=np.int64)
+    for column in matrix.T:
+        # Pair the labels so far with the next column, and renumber the distinct pairs.
+        label = pd.factorize(label * (int(column.max(initial=-1)) + 2) + column + 1)[0]
+    return label
+
+
+def same_person(frame: pd.DataFrame, among: np.ndarray, answer_cols: list[str], fingerprint: np.ndarray,
+                shared: np.ndarray, answers: np.ndarray, submitted: np.ndarray, near_identical: float
+                ) -> pd.DataFrame:
     """Join the responses `among` selects by email key and by fingerprint + near-identical answers; keep the
     fullest, latest.
 
-    Only narrow columns are taken out for the selected rows: a filtered copy of the
-    whole frame would be a second response table in memory.
+    `shared` are the rows whose fingerprint recurs, with their `answers` codes and `submitted` times.
     """
-    ids = frame["id"].to_numpy()[among]
-    email_edges = _email_edges(frame.loc[among, ["id", "email_key"]])
-    fingerprint_edges = _fingerprint_edges(frame, among, answer_cols, submitted, near_identical)
-    edges = np.concatenate([email_edges, fingerprint_edges]) if len(email_edges) or len(fingerprint_edges) \
-        else np.empty((0, 2), dtype=np.int64)
+    rows = np.flatnonzero(among)
+    all_ids = frame["id"].to_numpy()
+    ids = all_ids[rows]
+    email_edges = _email_edges(all_ids, frame["email_key"], rows)
+    fingerprint_edges = _fingerprint_edges(all_ids, among, fingerprint, shared, answers, submitted, near_identical)
+    edges = np.concatenate([email_edges, fingerprint_edges])
     if not len(edges):
         return _empty_groups()
     position = pd.Series(np.arange(len(ids)), index=ids)
     labels = connected_components(len(ids), position[edges[:, 0]].to_numpy(), position[edges[:, 1]].to_numpy())
+    in_cluster = _repeated(labels)
+    member_rows = rows[in_cluster]
+    answered = np.zeros(len(member_rows), dtype=np.int64)
+    for column in answer_cols:
+        answered += frame[column].notna().to_numpy()[member_rows]
     members = pd.DataFrame({
-        "response_id": ids, "cluster": labels,
-        "answered": frame[answer_cols].notna().sum(axis=1).to_numpy()[among],
-        "at": submitted.to_numpy()[among],
+        "response_id": ids[in_cluster], "cluster": labels[in_cluster], "answered": answered,
+        "at": submitted_at(frame, member_rows),
     })
-    members = members[members.groupby("cluster")["response_id"].transform("size") > 1]
     best = members.sort_values(["cluster", "answered", "at", "response_id"], ascending=[True, False, False, False])
     kept = best.groupby("cluster")["response_id"].first()
     members["kept_response_id"] = members["cluster"].map(kept)
-    by_email = set(email_edges.ravel().tolist())
-    by_fingerprint = set(fingerprint_edges.ravel().tolist())
-    email_clusters = set(members.loc[members["response_id"].isin(by_email), "cluster"])
-    fp_clusters = set(members.loc[members["response_id"].isin(by_fingerprint), "cluster"])
-    rule = np.select([members["cluster"].isin(email_clusters) & members["cluster"].isin(fp_clusters),
-                      members["cluster"].isin(email_clusters)],
+    email_clusters = np.unique(members["cluster"].to_numpy()[np.isin(members["response_id"], email_edges)])
+    fp_clusters = np.unique(members["cluster"].to_numpy()[np.isin(members["response_id"], fingerprint_edges)])
+    by_email = np.isin(members["cluster"], email_clusters)
+    by_fingerprint = np.isin(members["cluster"], fp_clusters)
+    rule = np.select([by_email & by_fingerprint, by_email],
                      ["same_person_email_and_fingerprint", "same_person_email"], "same_person_fingerprint")
     detail = pd.Series(rule).map({
         "same_person_email": "same follow-up email after normalisation",
@@ -145,28 +199,28 @@ def same_person(frame: pd.DataFrame, among: np.ndarray, answer_cols: list[str], 
     }), "person")
 
 
-def _email_edges(frame: pd.DataFrame) -> np.ndarray:
-    with_email = frame.loc[frame["email_key"].notna(), ["id", "email_key"]]
-    first = with_email.groupby("email_key")["id"].transform("first")
-    pairs = with_email.assign(first=first)
-    pairs = pairs[pairs["id"] != pairs["first"]]
-    return pairs[["first", "id"]].to_numpy(dtype=np.int64).reshape(-1, 2)
+def _email_edges(ids: np.ndarray, email_key: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """(first id, id) for each later response among rows with the email key of an earlier one."""
+    with_email = rows[email_key.iloc[rows].notna().to_numpy()]
+    key = pd.factorize(email_key.iloc[with_email])[0]
+    first = np.full(key.max() + 1 if len(key) else 0, len(with_email))
+    np.minimum.at(first, key, np.arange(len(with_email)))
+    later = first[key] != np.arange(len(with_email))
+    return np.column_stack([ids[with_email[first[key[later]]]], ids[with_email[later]]]).astype(np.int64)
 
 
-def _fingerprint_edges(frame: pd.DataFrame, among: np.ndarray, answer_cols: list[str], submitted: pd.Series,
-                       near_identical: float) -> np.ndarray:
+def _fingerprint_edges(ids: np.ndarray, among: np.ndarray, fingerprint: np.ndarray, shared: np.ndarray,
+                       answers: np.ndarray, submitted: np.ndarray, near_identical: float) -> np.ndarray:
     """Sorted-neighbourhood comparison inside each fingerprint block: O(n x NEIGHBOURS), never all pairs."""
-    fingerprint = frame["fingerprint"].where(among)
-    shared = (fingerprint.notna() & fingerprint.duplicated(keep=False)).to_numpy()
-    block = frame.loc[shared, ["id", "fingerprint", *answer_cols]]
-    if block.empty:
+    selected = among[shared]
+    fingerprint = np.where(selected, fingerprint[shared], -1)
+    in_block = _repeated(fingerprint)
+    if not in_block.any():
         return np.empty((0, 2), dtype=np.int64)
-    order = np.lexsort((submitted[shared].to_numpy(), block["fingerprint"].to_numpy()))
-    block = block.iloc[order]
-    codes = np.column_stack([pd.factorize(block[c].astype("string"), use_na_sentinel=True)[0]
-                             for c in answer_cols])
-    fingerprint = block["fingerprint"].to_numpy()
-    ids = block["id"].to_numpy()
+    # By fingerprint, then time; equal times stay in id order (lexsort is stable).
+    block = np.flatnonzero(in_block)
+    block = block[np.lexsort((submitted[block], fingerprint[block]))]
+    codes, fingerprint, block_ids = answers[block], fingerprint[block], ids[shared[block]]
     edges = []
     for step in range(1, min(NEIGHBOURS, len(block) - 1) + 1):
         a, b = codes[:-step], codes[step:]
@@ -174,7 +228,7 @@ def _fingerprint_edges(frame: pd.DataFrame, among: np.ndarray, answer_cols: list
         either = ((a >= 0) | (b >= 0)).sum(axis=1)
         agree = ((a == b) & (a >= 0)).sum(axis=1)
         similar = same_block & (either > 0) & (agree >= near_identical * either)
-        edges.append(np.column_stack([ids[:-step][similar], ids[step:][similar]]))
+        edges.append(np.column_stack([block_ids[:-step][similar], block_ids[step:][similar]]))
     return np.concatenate(edges).astype(np.int64) if edges else np.empty((0, 2), dtype=np.int64)
 
 
@@ -197,18 +251,19 @@ def campaign_key(text: pd.Series) -> pd.Series:
     return word_set_key(text)
 
 
-def find_campaigns(frame: pd.DataFrame, free_text: list[str], min_size: int) -> pd.DataFrame:
+def find_campaigns(frame: pd.DataFrame, rows: np.ndarray, free_text: list[str], min_size: int) -> pd.DataFrame:
+    """Campaign groups among the given rows: at least min_size long answers to one question with one campaign_key."""
     found = []
-    for column in free_text:
-        text = frame[column]
-        long_enough = text.str.len().fillna(0) >= CAMPAIGN_MIN_CHARS
+    ids = frame["id"].to_numpy()[rows]
+    for number, column in enumerate(free_text):
+        long_enough = (frame[column].str.len() >= CAMPAIGN_MIN_CHARS).fillna(False).to_numpy(dtype=bool)[rows]
         if not long_enough.any():
             continue
-        keys = campaign_key(text[long_enough])
-        counts = keys.map(keys.value_counts())
-        members = keys[counts >= min_size]
-        found.append(pd.DataFrame({"key": column + "\x00" + members, "response_id": frame.loc[members.index, "id"],
-                                   "column": column}))
+        # Responses with one word set (one campaign_key) in this column share a group number.
+        group = word_set_groups(frame[column].iloc[rows[long_enough]], min_size)
+        members = group >= 0
+        found.append(pd.DataFrame({"key": number * (len(rows) + 1) + group[members],
+                                   "response_id": ids[long_enough][members], "column": column}))
     if not found:
         return _empty_groups()
     members = pd.concat(found, ignore_index=True).drop_duplicates("response_id")

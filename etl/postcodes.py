@@ -14,6 +14,8 @@ import pandas as pd
 
 from survey_app.definition import OUTWARD_CODE_RE
 
+from .answers import per_distinct
+
 DISTRICTS_CSV = Path(__file__).with_name("postcode_districts.csv")
 
 
@@ -25,6 +27,10 @@ def district_authorities() -> dict[str, str]:
 
 def normalise_outward_codes(values: pd.Series) -> pd.Series:
     """Upper-cased, space-free outward codes; anything that is not one becomes missing."""
+    return per_distinct(values, _normalise_outward_codes)
+
+
+def _normalise_outward_codes(values: pd.Series) -> pd.Series:
     text = values.astype("string").str.replace(r"\s+", "", regex=True).str.upper()
     text = text.mask(text == "")
     valid = text.str.fullmatch(OUTWARD_CODE_RE.pattern).fillna(False).astype(bool)
@@ -33,9 +39,17 @@ def normalise_outward_codes(values: pd.Series) -> pd.Series:
 
 def invalid_outward_codes(values: pd.Series) -> pd.Series:
     """True where something was entered that is not an outward code."""
+    return per_distinct(values, _invalid_outward_codes)
+
+
+def _invalid_outward_codes(values: pd.Series) -> pd.Series:
     entered = values.astype("string").str.strip().fillna("") != ""
-    return entered & normalise_outward_codes(values).isna()
+    return entered & _normalise_outward_codes(values).isna()
 
 
 def local_authority_of(districts: pd.Series) -> pd.Series:
+    return per_distinct(districts, _local_authority_of)
+
+
+def _local_authority_of(districts: pd.Series) -> pd.Series:
     return districts.map(district_authorities()).astype("string")

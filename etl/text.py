@@ -7,6 +7,9 @@ through RE2 in C, and only the rest (Welsh text with ŵ, â, ...) through Python
 """
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -67,11 +70,138 @@ def word_set_key(text: pd.Series) -> pd.Series:
     keys = pd.Series(pd.NA, index=text.index, dtype="string", name=text.name)
     keys[ascii] = pd.array(_ascii_word_set_keys(values.filter(pa.array(ascii))).cast(pa.string()), dtype="string")
     if not ascii.all():
-        words = (text[~ascii].str.normalize("NFKC").str.casefold()
-                 .str.replace(r"[^\w\s]", " ", regex=True).str.split())
-        keys[~ascii] = words.map(lambda w: " ".join(sorted(set(w))) if isinstance(w, list) else None
-                                 ).astype("string")
+        keys[~ascii] = pd.array([None if value is None else _unicode_word_set_key(value)
+                                 for value in values.filter(pa.array(~ascii)).to_pylist()], dtype="string")
     return keys
+
+
+_NOT_WORD = re.compile(r"[^\w\s]")
+
+
+def _unicode_words(value: str) -> list[str]:
+    """The words of one value by Python's Unicode rules: runs of \\w after NFKC and case folding."""
+    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", value).casefold()).split()
+
+
+def _unicode_word_set_key(value: str) -> str:
+    return " ".join(sorted(set(_unicode_words(value))))
+
+
+def word_set_groups(text: pd.Series, min_count: int) -> np.ndarray:
+    """For each value, a number shared by exactly the values with its word set (its word_set_key),
+    or -1 where the value is missing or fewer than min_count values have that word set.
+
+    No key text is built. Each distinct text's words are numbered, each (text, word)
+    pair kept once, and the text hashed as the sum of a random 64-bit number per
+    distinct word and its number of distinct words, so repeats and order do not
+    count. Each group of min_count or more values is then checked word by word
+    against its first text; should a group fail (only a hash collision could), the
+    texts are grouped by word_set_key itself. So the groups are exactly those of
+    word_set_key.
+    """
+    text = text.astype("string")
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    groups = np.full(len(text), -1, dtype=np.int64)
+    present = codes >= 0
+    if not present.any():
+        return groups
+    order, owner, word, vocabulary = _distinct_words(_arrow(pd.Series(uniques)))
+    # From here on distinct texts are numbered in `order` (the order their words were laid out in).
+    number = np.empty(len(order), dtype=np.int64)
+    number[order] = np.arange(len(order))
+    codes = number[codes[present]]
+    count = np.bincount(owner, minlength=len(order))
+    hashes = _word_hashes(vocabulary)
+    total = np.zeros(len(order), dtype=np.uint64)
+    if len(word):
+        # Sums wrap around (mod 2**64); pairs are ordered by text, so each text's words are one run.
+        total[count > 0] = np.add.reduceat(hashes[word], (np.cumsum(count) - count)[count > 0])
+    label = pd.factorize(total + count.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))[0]
+    common = np.bincount(label[codes], minlength=label.max() + 1)[label] >= min_count
+    if _collided(label, common, count, owner, word, vocabulary):
+        label = pd.factorize(word_set_key(pd.Series(uniques.take(order))))[0]
+        common = np.bincount(label[codes], minlength=label.max() + 1)[label] >= min_count
+    groups[present] = np.where(common, label, -1)[codes]
+    return groups
+
+
+def _word_hashes(vocabulary: int) -> np.ndarray:
+    """A random 64-bit number for each word number (fixed seed, so runs repeat exactly)."""
+    return np.random.default_rng(20261128).integers(0, np.iinfo(np.uint64).max, size=vocabulary,
+                                                    dtype=np.uint64, endpoint=True)
+
+
+def _distinct_words(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Each value's distinct words, as word_set_key reads them (values must not be missing).
+
+    Returns the value positions in the order their words are laid out (ASCII values
+    first); then, for every (value, word) pair once, ordered by value, the value's
+    place in that order and the word's number; and how many words there are.
+    """
+    ascii = _ascii(values)
+    order = np.concatenate([np.flatnonzero(ascii), np.flatnonzero(~ascii)])
+    ascii_words = pc.ascii_split_whitespace(_ascii_words_spaced(values.filter(pa.array(ascii))))
+    other_words = _token_words(values.filter(pa.array(~ascii)))
+    lengths = np.concatenate([pc.list_value_length(ascii_words).to_numpy(zero_copy_only=False),
+                              pc.list_value_length(other_words).to_numpy(zero_copy_only=False)]).astype(np.int64)
+    encoded = pc.dictionary_encode(pa.concat_arrays([pc.list_flatten(ascii_words), pc.list_flatten(other_words)]))
+    word = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    vocabulary = max(len(encoded.dictionary), 1)
+    # One number per (value, word); 32 bits when they fit, which halves the sort below.
+    pairs = np.repeat(np.arange(len(order)), lengths) * vocabulary + word
+    if len(order) * vocabulary < 2**31:
+        pairs = pairs.astype(np.int32)
+    # Splitting leaves "" at the ends of some values; it is no word.
+    blank = np.flatnonzero(pc.equal(encoded.dictionary, "").to_numpy(zero_copy_only=False))
+    if len(blank):
+        pairs = pairs[word != blank[0]]
+    pairs = np.sort(pairs)
+    pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if len(pairs) else pairs
+    return order, pairs // vocabulary, pairs % vocabulary, vocabulary
+
+
+def _token_words(values: pa.Array) -> pa.Array:
+    """The words of values that are not all ASCII (with "" where splitting leaves it), one list per value.
+
+    A value's words are those of its pieces between ASCII whitespace: NFKC, case
+    folding and the \\w test never join characters across an ASCII space or control
+    character. So each distinct piece is worked out once, and only pieces that are
+    not ASCII go through Python's rules (most pieces of Welsh text are ASCII words).
+    """
+    pieces = pc.ascii_split_whitespace(values)
+    encoded = pc.dictionary_encode(pc.list_flatten(pieces))
+    distinct = encoded.dictionary
+    ascii = _ascii(distinct)
+    ascii_lists = pc.ascii_split_whitespace(_ascii_words_spaced(distinct.filter(pa.array(ascii))))
+    other_lists = pa.array([_unicode_words(piece) for piece in distinct.filter(pa.array(~ascii)).to_pylist()],
+                           type=ascii_lists.type)
+    place = np.empty(len(distinct), dtype=np.int64)
+    place[np.concatenate([np.flatnonzero(ascii), np.flatnonzero(~ascii)])] = np.arange(len(distinct))
+    piece_words = pa.concat_arrays([ascii_lists, other_lists]).take(pa.array(place))
+    words = pc.list_flatten(piece_words.take(encoded.indices))
+    # Regroup the words of the pieces by value.
+    per_piece = pc.list_value_length(piece_words).to_numpy(zero_copy_only=False).astype(np.int64)
+    per_value = np.bincount(pc.list_parent_indices(pieces).to_numpy(), weights=per_piece[encoded.indices.to_numpy()],
+                            minlength=len(values)).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(per_value)])
+    return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), words)
+
+
+def _collided(label: np.ndarray, common: np.ndarray, count: np.ndarray, owner: np.ndarray, word: np.ndarray,
+              vocabulary: int) -> bool:
+    """Whether a common group holds texts with different word sets: a text whose number of words differs
+    from its group's first text's, or that has a word the first text lacks."""
+    candidates = np.flatnonzero(common)
+    labels, first = np.unique(label[candidates], return_index=True)
+    first_of = np.zeros(label.max() + 1, dtype=np.int64)
+    first_of[labels] = candidates[first]
+    if (count[candidates] != count[first_of[label[candidates]]]).any():
+        return True
+    is_first = np.zeros(len(label), dtype=bool)
+    is_first[candidates[first]] = True
+    reference = label[owner[is_first[owner]]] * vocabulary + word[is_first[owner]]
+    checked = common[owner] & ~is_first[owner]
+    return not pd.Series(label[owner[checked]] * vocabulary + word[checked]).isin(reference).all()
 
 
 # Byte -> byte: ASCII word characters lower-cased, every other byte a space.

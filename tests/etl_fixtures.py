@@ -30,3 +30,11 @@ def raw_frame(*rows: dict) -> pd.DataFrame:
         if column not in frame:
             frame[column] = None
     return frame
+
+
+def as_read(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its text columns as Arrow-backed strings, as read_responses returns them."""
+    frame = frame.copy()
+    for column in frame.columns[frame.dtypes == object]:
+        frame[column] = frame[column].astype("str")
+    return frame

@@ -2,9 +2,9 @@ import json
 
 import pandas as pd
 
-from etl.clean import clean_responses, likert_grids
+from etl.clean import METADATA_COLUMNS, clean_responses, likert_grids
 from etl.postcodes import local_authority_of, normalise_outward_codes
-from tests.etl_fixtures import SURVEY, raw_frame, raw_row
+from tests.etl_fixtures import SURVEY, as_read, raw_frame, raw_row
 
 GRID = ["confident_tackling", "report_acted_on", "police_visible", "partners_work_together"]
 
@@ -112,3 +112,43 @@ def test_corrupt_json_row_is_quarantined_by_id():
 def test_intake_flags_are_carried_through():
     out = clean(raw_row(1, quality_flags='["honeypot"]', one_change="x")).responses.iloc[0]
     assert out["flag_intake"] and "flagged at intake: honeypot" in out["flag_reasons"]
+
+
+MIXED_ROWS = [
+    raw_row(1, one_change="  Mae angen mwy o heddlu yn y dre\u0301  ", dealing_problem="enormous",
+            concerns=["cannabis", "none", "aliens"], postcode_district=" sa31 ", duration_seconds=60),
+    raw_row(2, one_change="   ", police_visible="agree", confident_tackling="agree", report_acted_on="agree",
+            partners_work_together="agree", local_authority="prefer_not", postcode_district="SA61"),
+    raw_row(3, one_change="More police", concerns='[ "cannabis" ,"litter"]', quality_flags='["honeypot"]'),
+    raw_row(4, respondent_group="public", police_role="officer", years_in_area=500, postcode_district="SA31 1AB"),
+    raw_row(5, dealing_problem="minor", other_comments="Dŵr glân, os gwelwch yn dda", survey_version=0),
+]
+
+
+def test_text_read_as_arrow_strings_cleans_the_same_as_python_strings():
+    from_objects = clean_responses(raw_frame(*MIXED_ROWS), SURVEY).responses
+    from_arrow = clean_responses(as_read(raw_frame(*MIXED_ROWS)), SURVEY).responses
+    # Metadata is passed through as given; everything derived must not depend on how text arrived.
+    pd.testing.assert_frame_equal(from_arrow.drop(columns=METADATA_COLUMNS),
+                                  from_objects.drop(columns=METADATA_COLUMNS))
+    assert from_arrow.loc[0, "one_change"] == "Mae angen mwy o heddlu yn y dré"
+    assert pd.isna(from_arrow.loc[1, "one_change"])
+    assert json.loads(from_arrow.loc[0, "concerns"]) == ["none"]
+    assert from_arrow["flag_invalid_answer"].tolist() == [True, False, False, True, False]
+    assert from_arrow["area"].tolist()[:2] == ["carmarthenshire", "pembrokeshire"]
+
+
+def test_text_that_needs_no_tidying_is_passed_on_unchanged():
+    out = clean_responses(as_read(raw_frame(raw_row(1, one_change="Mwy o heddlu, os gwelwch yn dda"),
+                                            raw_row(2))), SURVEY).responses
+    assert out["one_change"].dtype == "string"
+    assert out.loc[0, "one_change"] == "Mwy o heddlu, os gwelwch yn dda" and pd.isna(out.loc[1, "one_change"])
+
+
+def test_quality_flags_list_every_flag_in_definition_order():
+    out = clean(raw_row(1, duration_seconds=10, one_change="x", quality_flags='["honeypot"]'),
+                *[raw_row(i, duration_seconds=600, one_change="x") for i in range(2, 6)]).responses
+    assert json.loads(out.loc[0, "quality_flags"]) == ["speeder", "intake"]
+    assert out.loc[0, "flag_reasons"].startswith("speeder: completed in 10 s") and "; intake: " in \
+        out.loc[0, "flag_reasons"]
+    assert out.loc[1, "quality_flags"] == "[]" and pd.isna(out.loc[1, "flag_reasons"])

@@ -1,9 +1,10 @@
 import numpy as np
 import pandas as pd
 
+from etl import text
 from etl.clean import clean_responses
 from etl.dedupe import campaign_key, connected_components, deduplicate
-from tests.etl_fixtures import SURVEY, raw_frame, raw_row
+from tests.etl_fixtures import SURVEY, as_read, raw_frame, raw_row
 
 ANSWERS = dict(dealing_problem="minor", use_problem="very_big", problem_change="worse", concerns=["cannabis"],
                seen_dealing="yes", age_band="35_44", gender="woman", local_authority="powys", years_in_area=12)
@@ -86,3 +87,52 @@ def test_dedup_is_deterministic():
             raw_row(3, **ANSWERS, email_key="k", fingerprint="x"), raw_row(4, email_key="k", fingerprint="y")]
     first, second = dedupe(*rows), dedupe(*reversed(rows))
     pd.testing.assert_frame_equal(first.groups, second.groups)
+
+
+# Copies that differ in case, punctuation, spacing, repeats, word order or compatibility forms, and near misses.
+TEXTS = ["Stop the dealers, now!", "STOP  the dealers now", "now dealers the stop stop", "Ｓtop the dealers now",
+         "stop dealers", "dealers stop!!", "Dŵr glân i bawb", "DŴR GLÂN I BAWB!", "bawb i glân dŵr dŵr",
+         "Dw\u0302r gla\u0302n i bawb", "Straße sicher", "STRASSE SICHER", "strasse\u00a0sicher", "!!!", "", "   ",
+         "a\x1cb c", "b a c", "x \u0301y", "x y", None]
+
+
+def partition(labels):
+    """The values' groups as a set of frozensets of positions (labels themselves carry no meaning)."""
+    groups = {}
+    for position, label in enumerate(labels):
+        if not pd.isna(label) and label != -1:
+            groups.setdefault(label, set()).add(position)
+    return {frozenset(group) for group in groups.values()}
+
+
+def shared_keys(texts, min_count):
+    keys = campaign_key(texts)
+    counts = keys.map(keys.value_counts())
+    return [key if not pd.isna(key) and count >= min_count else None for key, count in zip(keys, counts)]
+
+
+def test_word_set_groups_are_exactly_the_campaign_key_groups():
+    texts = pd.Series(TEXTS * 2 + TEXTS[:7], dtype="string")
+    for min_count in (1, 2, 3, 4):
+        assert partition(text.word_set_groups(texts, min_count)) == partition(shared_keys(texts, min_count))
+
+
+def test_word_set_groups_stay_exact_when_word_hashes_collide(monkeypatch):
+    monkeypatch.setattr(text, "_word_hashes", lambda vocabulary: np.zeros(vocabulary, dtype=np.uint64))
+    texts = pd.Series(TEXTS * 3, dtype="string")
+    assert partition(text.word_set_groups(texts, 3)) == partition(shared_keys(texts, 3))
+
+
+def test_dedupe_finds_the_same_groups_in_arrow_strings_as_in_python_strings():
+    text = "Put more police on our streets and jail the county lines gangs destroying our towns."
+    rows = [raw_row(i, **ANSWERS, one_change=text if i % 2 else "  " + text.upper(), fingerprint=f"fp{i}")
+            for i in range(1, 9)]
+    rows += [raw_row(i, **ANSWERS, fingerprint="shared", one_change="Dŵr glân i bawb, ar hyd y dref os gwelwch")
+             for i in (9, 10)]
+    rows += [raw_row(11, **ANSWERS, email_key="k"), raw_row(12, dealing_problem="minor", email_key="k")]
+    from_objects = deduplicate(clean_responses(raw_frame(*rows), SURVEY).responses, SURVEY)
+    from_arrow = deduplicate(clean_responses(as_read(raw_frame(*rows)), SURVEY).responses, SURVEY)
+    pd.testing.assert_frame_equal(from_arrow.groups, from_objects.groups)
+    assert from_arrow.responses["id"].tolist() == from_objects.responses["id"].tolist()
+    assert from_arrow.responses["campaign_id"].tolist() == from_objects.responses["campaign_id"].tolist()
+    assert set(from_arrow.groups["rule"]) == {"exact_resubmission", "same_person_email", "campaign"}

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import zipfile
 
+import numpy as np
 import pandas as pd
 
 from etl.erasure import erased_in_files, erased_in_tables, read_erased_references
-from etl.exclusions import split_intake_flagged
+from etl.exclusions import rows_without, split_intake_flagged
 from survey_app import storage
 
 
@@ -22,6 +23,21 @@ def test_intake_flagged_responses_are_excluded_with_their_reason():
     assert excluded["response_id"].tolist() == [2, 3]
     assert excluded["reason"].tolist() == ["honeypot", "too_fast"]
     assert list(excluded.columns) == ["survey_id", "response_id", "reference", "reason"]
+
+
+def test_leaving_rows_out_keeps_every_other_row_and_type_as_it_was():
+    n = 1000
+    frame = pd.DataFrame({
+        "id": np.arange(n), "text": pd.Series([f"answer {i}" if i % 7 else None for i in range(n)], dtype="str"),
+        "code": pd.Categorical(np.where(np.arange(n) % 3, "yes", "no")), "flag": np.arange(n) % 5 == 0,
+        "years": pd.array(np.where(np.arange(n) % 11, np.arange(n), 0), dtype="Int64"),
+        "reason": pd.Series([None] * n, dtype="string"),
+    })
+    rng = np.random.default_rng(1)
+    for dropped in (0, 1, 3, 40, 600):
+        drop = np.zeros(n, dtype=bool)
+        drop[rng.choice(n, dropped, replace=False)] = True
+        pd.testing.assert_frame_equal(rows_without(frame, drop), frame[~drop].reset_index(drop=True))
 
 
 def test_erased_references_found_in_tables_and_files(tmp_path):

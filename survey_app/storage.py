@@ -310,15 +310,21 @@ def insert_response_frame(db: sqlite_utils.Database, survey: Survey, frame: "pd.
 
     The same columns and rules as insert_responses, with a null (None or NaN) meaning
     the key is absent. Columns are converted with Arrow and written by ADBC into a private
-    scratch file, then copied into `responses` by SQLite in C, `batch_size` rows a
-    transaction: binding ~50 Python values a row through sqlite3 capped the old path.
+    scratch file, then copied into `responses` by SQLite in C: binding ~50 Python values a row
+    through sqlite3 capped the old path.
+
+    Each transaction first counts the responses already stored. While the rows still to copy
+    are at least as many, it copies all of them at once with the table's indexes dropped and
+    then recreated: sorting the keys once is several times cheaper than inserting random
+    references and keys one by one into the B-trees. A recreated unique index still refuses a
+    duplicate, and the whole transaction rolls back with it. Otherwise it copies `batch_size`
+    rows, with the indexes in place, and commits.
     """
     # Imported here, not at the top: the web app imports this module but never bulk-inserts,
     # and these would add most of a second and ~100 MB to every worker.
     import adbc_driver_sqlite.dbapi
 
-    table, selected = _arrow_responses(survey, db["responses"].columns_dict, frame)
-    personal = [q.id for q in survey.questions if q.personal and q.id in table.column_names]
+    rows, personal = _arrow_responses(survey, db["responses"].columns_dict, frame)
     main_file = Path(db.execute("PRAGMA database_list").fetchone()[2])
     # The scratch file sits beside the database (same disk) and no sqlite3 connection has it
     # open while ADBC writes: the two SQLite libraries must never share an open file.
@@ -328,16 +334,27 @@ def insert_response_frame(db: sqlite_utils.Database, survey: Survey, frame: "pd.
         with adbc_driver_sqlite.dbapi.connect(str(scratch), autocommit=True) as adbc, adbc.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode = OFF")
             cursor.execute("PRAGMA synchronous = OFF")
-            cursor.adbc_ingest("rows", table, mode="create")
+            cursor.adbc_ingest("rows", rows, mode="create")
+            if personal is not None:
+                # Keyed by the row's position (its rowid in `rows`), so a batch reads only its own.
+                columns = ", ".join(f'"{c}"' for c in personal.column_names[1:])
+                cursor.execute(f"CREATE TABLE personal (position INTEGER PRIMARY KEY, {columns})")
+                cursor.adbc_ingest("personal", personal, mode="append")
         db.execute("ATTACH DATABASE ? AS scratch", [str(scratch)])
         try:
             with _large_page_cache(db):
-                for start in range(0, table.num_rows, batch_size):
+                copy = _FrameCopy(db, rows.column_names, personal)
+                first = 1
+                while first <= rows.num_rows:
                     with immediate_transaction(db):
-                        _copy_batch(db, selected, personal, start + 1, start + batch_size)
+                        stored = db.execute("SELECT count(*) FROM responses").fetchone()[0]
+                        if rows.num_rows - first + 1 >= stored:
+                            first = copy.rebuilding_indexes(first, rows.num_rows)
+                        else:
+                            first = copy.rows(first, min(first + batch_size - 1, rows.num_rows))
         finally:
             db.execute("DETACH DATABASE scratch")
-    return table.num_rows
+    return rows.num_rows
 
 
 @contextmanager
@@ -352,31 +369,53 @@ def _large_page_cache(db: sqlite_utils.Database, kib: int = 256 * 1024) -> Itera
         db.execute(f"PRAGMA cache_size = {before}")
 
 
-def _copy_batch(db: sqlite_utils.Database, selected: Mapping[str, str], personal: list[str],
-                first: int, last: int) -> None:
-    """Copy scratch rows first..last (rowids) into responses, and their personal data alongside."""
-    names = ", ".join(f'"{c}"' for c in selected)
-    db.execute(f"INSERT INTO responses ({names}) SELECT {', '.join(selected.values())} FROM scratch.rows "
-               "WHERE rowid BETWEEN ? AND ? ORDER BY rowid", [first, last])
-    if not personal:
-        return
-    personal_names = ", ".join(f'"{c}"' for c in personal)
-    values = ", ".join(f"NULLIF(s.\"{c}\", '')" for c in personal)
-    any_personal = " OR ".join(f"NULLIF(s.\"{c}\", '') IS NOT NULL" for c in personal)
-    db.execute(f"INSERT INTO personal_data (response_id, survey_id, created_at, {personal_names}) "
-               f"SELECT r.id, r.survey_id, s.submitted_at, {values} FROM scratch.rows s "
-               f"JOIN responses r ON r.reference = s.reference "
-               f"WHERE s.rowid BETWEEN ? AND ? AND ({any_personal})", [first, last])
+class _FrameCopy:
+    """Copies scratch rows into responses, and their personal data alongside, inside the caller's
+    transaction. Each row gets the next free id (what SQLite would give it), so its personal
+    data needs no look-up by reference."""
+
+    def __init__(self, db: sqlite_utils.Database, columns: list[str], personal: Any):
+        self.db = db
+        names = ", ".join(f'"{c}"' for c in columns)
+        self.rows_sql = (f"INSERT INTO responses (id, {names}) SELECT rowid + ?, {names} FROM scratch.rows "
+                         "WHERE rowid BETWEEN ? AND ? ORDER BY rowid")
+        self.personal_sql = None
+        if personal is not None:
+            names = ", ".join(f'"{c}"' for c in personal.column_names[1:])
+            self.personal_sql = (f"INSERT INTO personal_data (response_id, {names}) "
+                                 f"SELECT position + ?, {names} FROM scratch.personal "
+                                 "WHERE position BETWEEN ? AND ? ORDER BY position")
+
+    def rows(self, first: int, last: int) -> int:
+        """Copy rows first..last (rowids); returns the next row to copy."""
+        offset = self.db.execute("SELECT coalesce(max(id), 0) FROM responses").fetchone()[0] - first + 1
+        self.db.execute(self.rows_sql, [offset, first, last])
+        if self.personal_sql:
+            self.db.execute(self.personal_sql, [offset, first, last])
+        return last + 1
+
+    def rebuilding_indexes(self, first: int, last: int) -> int:
+        """Copy rows first..last with the indexes on responses dropped, then create them again."""
+        indexes = self.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                  "AND tbl_name = 'responses' AND sql IS NOT NULL").fetchall()
+        for name, _ in indexes:
+            self.db.execute(f'DROP INDEX "{name}"')
+        following = self.rows(first, last)
+        for _, sql in indexes:
+            self.db.execute(sql)  # a duplicate reference or key fails here, and all is rolled back
+        return following
 
 
 def _arrow_responses(survey: Survey, table_columns: Mapping[str, Any], frame: "pd.DataFrame"):
-    """(an Arrow table of the frame's columns, the SQL that reads each responses column from it).
+    """(an Arrow table of the responses columns the frame fills, with the values to store,
+    an Arrow table of personal data or None).
 
-    The same rules as response_row, applied by SQLite in C as rows are copied: "" is stored as
-    NULL, "other" text only alongside an answer to its question. Personal answers stay in the
-    scratch table for personal_data.
+    The same rules as response_row: "" is stored as NULL, "other" text only alongside an answer
+    to its question. The personal table holds, for each row with any personal answer, its
+    position in the frame (from 1), survey and time, and those answers.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     questions = survey.questions
     answer_keys = {q.id for q in questions} | {q.other_column for q in questions if q.other}
@@ -387,7 +426,6 @@ def _arrow_responses(survey: Survey, table_columns: Mapping[str, Any], frame: "p
     n = len(frame)
     defaults = {"survey_id": survey.slug, "survey_version": survey.version, "quality_flags": "[]"}
     arrays: dict[str, Any] = {}
-    selected: dict[str, str] = {}
     for column in meta:
         if column in frame.columns:
             arrays[column] = _arrow(frame[column])
@@ -395,24 +433,49 @@ def _arrow_responses(survey: Survey, table_columns: Mapping[str, Any], frame: "p
             arrays[column] = _random_keys(n)
         elif column in defaults:
             arrays[column] = pa.array([defaults[column]] * n)
-        else:
-            continue
-        selected[column] = f'"{column}"'
+    personal: dict[str, Any] = {}
     for q in questions:
         if q.id not in frame.columns:
             continue
-        if q.type == "multiple":
-            arrays[q.id] = _json_lists(frame[q.id])
-        else:
-            arrays[q.id] = _arrow(frame[q.id])
         if q.personal:
+            personal[q.id] = _blank_as_null(_arrow(frame[q.id]))
             continue
-        selected[q.id] = f'"{q.id}"' if q.type == "multiple" else f"NULLIF(\"{q.id}\", '')"
+        given = _json_lists(frame[q.id]) if q.type == "multiple" else _arrow(frame[q.id])
+        arrays[q.id] = given if q.type == "multiple" else _blank_as_null(given)
         if q.other and q.other_column in frame.columns:
-            arrays[q.other_column] = _arrow(frame[q.other_column])
-            selected[q.other_column] = (f"CASE WHEN \"{q.id}\" IS NOT NULL "
-                                        f"THEN NULLIF(\"{q.other_column}\", '') END")
-    return pa.table(arrays), selected
+            other = _blank_as_null(_arrow(frame[q.other_column]))
+            arrays[q.other_column] = pc.if_else(given.is_valid(), other, pa.nulls(n, other.type))
+    # Without submitted_at the rows are refused (NOT NULL) before any personal data is copied.
+    submitted_at = arrays.get("submitted_at", pa.nulls(n, pa.string()))
+    return pa.table(arrays), _personal_table(personal, arrays["survey_id"], submitted_at, n)
+
+
+def _personal_table(answers: dict[str, Any], survey_id, submitted_at, n: int):
+    import numpy as np
+    import pyarrow as pa
+
+    if not answers:
+        return None
+    given = np.zeros(n, dtype=bool)
+    for values in answers.values():
+        given |= values.is_valid().to_numpy(zero_copy_only=False)
+    table = pa.table({"position": pa.array(np.arange(1, n + 1)), "survey_id": survey_id,
+                      "created_at": submitted_at, **answers})
+    return table.filter(pa.array(given)) if not given.all() else table
+
+
+def _blank_as_null(values):
+    """NULLIF(value, ''): the empty string becomes null; other types are left alone."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return values
+    # Lengths come from the offsets alone, without reading a character: most columns hold no "".
+    empty = pc.equal(pc.binary_length(values), 0)
+    if not pc.any(empty).as_py():
+        return values
+    return pc.if_else(empty, pa.nulls(len(values), values.type), values)
 
 
 def _arrow(values: "pd.Series"):
@@ -439,12 +502,16 @@ def _json_lists(values: "pd.Series"):
 
 
 def _random_keys(n: int):
-    """n random submission keys in the form secrets.token_urlsafe(12) gives, made in one call."""
+    """n random submission keys in the form secrets.token_urlsafe(12) gives, made in one call.
+
+    16 characters each, so the encoded bytes are the string data of an Arrow array as they stand.
+    """
     import numpy as np
     import pyarrow as pa
 
     encoded = base64.urlsafe_b64encode(secrets.token_bytes(12 * n))
-    return pa.array(np.frombuffer(encoded, dtype="S16").astype(str))
+    offsets = np.arange(0, 16 * n + 1, 16, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(encoded))
 
 
 _ABSENT = object()

@@ -324,7 +324,9 @@ def insert_response_frame(db: sqlite_utils.Database, survey: Survey, frame: "pd.
     # and these would add most of a second and ~100 MB to every worker.
     import adbc_driver_sqlite.dbapi
 
-    rows, personal = _arrow_responses(survey, db["responses"].columns_dict, frame)
+    columns = db.execute("PRAGMA table_xinfo(responses)").fetchall()
+    rows, personal = _arrow_responses(survey, {c[1]: c[2] for c in columns}, frame)
+    _refuse_nulls(rows, [name for _, name, _, notnull, _, pk, _ in columns if notnull and not pk])
     main_file = Path(db.execute("PRAGMA database_list").fetchone()[2])
     # The scratch file sits beside the database (same disk) and no sqlite3 connection has it
     # open while ADBC writes: the two SQLite libraries must never share an open file.
@@ -334,16 +336,19 @@ def insert_response_frame(db: sqlite_utils.Database, survey: Survey, frame: "pd.
         with adbc_driver_sqlite.dbapi.connect(str(scratch), autocommit=True) as adbc, adbc.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode = OFF")
             cursor.execute("PRAGMA synchronous = OFF")
-            cursor.adbc_ingest("rows", rows, mode="create")
+            # Declared as responses is, so SQLite stores each value in the scratch file exactly as
+            # it would in responses, and can copy whole rows into an empty table without decoding them.
+            cursor.execute(_scratch_table_sql("rows", columns))
+            cursor.adbc_ingest("rows", rows, mode="append")
             if personal is not None:
                 # Keyed by the row's position (its rowid in `rows`), so a batch reads only its own.
-                columns = ", ".join(f'"{c}"' for c in personal.column_names[1:])
-                cursor.execute(f"CREATE TABLE personal (position INTEGER PRIMARY KEY, {columns})")
+                names = ", ".join(_quoted(c) for c in personal.column_names[1:])
+                cursor.execute(f"CREATE TABLE personal (position INTEGER PRIMARY KEY, {names})")
                 cursor.adbc_ingest("personal", personal, mode="append")
         db.execute("ATTACH DATABASE ? AS scratch", [str(scratch)])
         try:
             with _large_page_cache(db):
-                copy = _FrameCopy(db, rows.column_names, personal)
+                copy = _FrameCopy(db, rows.column_names, rows.num_rows, personal)
                 first = 1
                 while first <= rows.num_rows:
                     with immediate_transaction(db):
@@ -355,6 +360,28 @@ def insert_response_frame(db: sqlite_utils.Database, survey: Survey, frame: "pd.
         finally:
             db.execute("DETACH DATABASE scratch")
     return rows.num_rows
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _scratch_table_sql(name: str, columns: list[tuple]) -> str:
+    """CREATE TABLE for a scratch copy of responses, from PRAGMA table_xinfo: the same columns
+    in the same order, with the same types, NOT NULL and defaults (no indexes)."""
+    definitions = []
+    for _, column, sql_type, notnull, default, pk, _ in columns:
+        definitions.append(" ".join(filter(None, [
+            _quoted(column), sql_type, "PRIMARY KEY" if pk else "", "NOT NULL" if notnull else "",
+            f"DEFAULT {default}" if default is not None else ""])))
+    return f"CREATE TABLE {_quoted(name)} ({', '.join(definitions)})"
+
+
+def _refuse_nulls(rows: Any, required: list[str]) -> None:
+    """Fail as SQLite would on a missing required value, before anything is written anywhere."""
+    for column in required:
+        if column not in rows.column_names or rows[column].null_count:
+            raise sqlite3.IntegrityError(f"NOT NULL constraint failed: responses.{column}")
 
 
 @contextmanager
@@ -374,22 +401,29 @@ class _FrameCopy:
     transaction. Each row gets the next free id (what SQLite would give it), so its personal
     data needs no look-up by reference."""
 
-    def __init__(self, db: sqlite_utils.Database, columns: list[str], personal: Any):
-        self.db = db
-        names = ", ".join(f'"{c}"' for c in columns)
-        self.rows_sql = (f"INSERT INTO responses (id, {names}) SELECT rowid + ?, {names} FROM scratch.rows "
-                         "WHERE rowid BETWEEN ? AND ? ORDER BY rowid")
+    def __init__(self, db: sqlite_utils.Database, columns: list[str], count: int, personal: Any):
+        self.db, self.count = db, count
+        names = ", ".join(_quoted(c) for c in columns)
+        self.rows_sql = (f"INSERT INTO responses (id, {names}) SELECT id + ?, {names} FROM scratch.rows "
+                         "WHERE id BETWEEN ? AND ? ORDER BY id")
         self.personal_sql = None
         if personal is not None:
-            names = ", ".join(f'"{c}"' for c in personal.column_names[1:])
+            names = ", ".join(_quoted(c) for c in personal.column_names[1:])
             self.personal_sql = (f"INSERT INTO personal_data (response_id, {names}) "
                                  f"SELECT position + ?, {names} FROM scratch.personal "
                                  "WHERE position BETWEEN ? AND ? ORDER BY position")
 
     def rows(self, first: int, last: int) -> int:
-        """Copy rows first..last (rowids); returns the next row to copy."""
-        offset = self.db.execute("SELECT coalesce(max(id), 0) FROM responses").fetchone()[0] - first + 1
-        self.db.execute(self.rows_sql, [offset, first, last])
+        """Copy rows first..last (their ids in the scratch table, 1 up); returns the next to copy."""
+        highest = self.db.execute("SELECT max(id) FROM responses").fetchone()[0]
+        offset = (highest or 0) - first + 1
+        if offset == 0 and first == 1 and last == self.count:
+            # Every row into an empty table, ids unchanged. With the indexes dropped, this exact
+            # form lets SQLite copy each stored record as it stands instead of decoding and
+            # rebuilding it (its transfer optimisation); the tables are declared alike for it.
+            self.db.execute("INSERT INTO responses SELECT * FROM scratch.rows")
+        else:
+            self.db.execute(self.rows_sql, [offset, first, last])
         if self.personal_sql:
             self.db.execute(self.personal_sql, [offset, first, last])
         return last + 1
@@ -399,7 +433,7 @@ class _FrameCopy:
         indexes = self.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
                                   "AND tbl_name = 'responses' AND sql IS NOT NULL").fetchall()
         for name, _ in indexes:
-            self.db.execute(f'DROP INDEX "{name}"')
+            self.db.execute(f"DROP INDEX {_quoted(name)}")
         following = self.rows(first, last)
         for _, sql in indexes:
             self.db.execute(sql)  # a duplicate reference or key fails here, and all is rolled back

@@ -132,3 +132,16 @@ def test_an_empty_frame_stores_nothing(tmp_path):
     frame = synthetic.response_frame(synthetic.generate(SURVEY, 10, seed=10).rows, SURVEY)
     assert storage.insert_response_frame(db, SURVEY, frame.iloc[:0]) == 0
     assert storage.count_responses(db, SURVEY.slug) == 0
+
+
+def test_a_frame_missing_a_required_value_stores_nothing(tmp_path):
+    db = storage.connect(tmp_path / "responses.db")
+    storage.migrate(db, [SURVEY])
+    frame = synthetic.response_frame(synthetic.generate(SURVEY, 30, seed=12).rows, SURVEY)
+    with pytest.raises(sqlite3.IntegrityError, match="NOT NULL constraint failed: responses.submitted_at"):
+        storage.insert_response_frame(db, SURVEY, frame.assign(submitted_at=frame["submitted_at"].where(
+            frame.index != 20, None)), batch_size=10)
+    with pytest.raises(sqlite3.IntegrityError, match="NOT NULL constraint failed: responses.language"):
+        storage.insert_response_frame(db, SURVEY, frame.drop(columns="language"))
+    assert storage.count_responses(db, SURVEY.slug) == 0
+    assert db.execute("select count(*) from personal_data").fetchone()[0] == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
 import secrets
 import sqlite3
 import tempfile
@@ -309,8 +310,8 @@ def insert_response_frame(db: sqlite_utils.Database, survey: Survey, frame: "pd.
     """Bulk-insert completed responses held column-wise, one row per response.
 
     The same columns and rules as insert_responses, with a null (None or NaN) meaning
-    the key is absent. Columns are converted with Arrow and written by ADBC into a private
-    scratch file, then copied into `responses` by SQLite in C: binding ~50 Python values a row
+    the key is absent. Columns are converted with Arrow and written by ADBC into private
+    scratch files, then copied into `responses` by SQLite in C: binding ~50 Python values a row
     through sqlite3 capped the old path.
 
     Each transaction first counts the responses already stored. While the rows still to copy
@@ -320,35 +321,21 @@ def insert_response_frame(db: sqlite_utils.Database, survey: Survey, frame: "pd.
     duplicate, and the whole transaction rolls back with it. Otherwise it copies `batch_size`
     rows, with the indexes in place, and commits.
     """
-    # Imported here, not at the top: the web app imports this module but never bulk-inserts,
-    # and these would add most of a second and ~100 MB to every worker.
-    import adbc_driver_sqlite.dbapi
-
     columns = db.execute("PRAGMA table_xinfo(responses)").fetchall()
     rows, personal = _arrow_responses(survey, {c[1]: c[2] for c in columns}, frame)
     _refuse_nulls(rows, [name for _, name, _, notnull, _, pk, _ in columns if notnull and not pk])
     main_file = Path(db.execute("PRAGMA database_list").fetchone()[2])
-    # The scratch file sits beside the database (same disk) and no sqlite3 connection has it
-    # open while ADBC writes: the two SQLite libraries must never share an open file.
+    # The scratch files sit beside the database (same disk), and they are attached only once
+    # ADBC has closed them: the two SQLite libraries must never share an open file.
     with tempfile.TemporaryDirectory(dir=main_file.parent) as folder:
-        scratch = Path(folder) / "rows.db"
-        # A throwaway file: no journal, no fsync (autocommit, so the pragmas precede any transaction).
-        with adbc_driver_sqlite.dbapi.connect(str(scratch), autocommit=True) as adbc, adbc.cursor() as cursor:
-            cursor.execute("PRAGMA journal_mode = OFF")
-            cursor.execute("PRAGMA synchronous = OFF")
-            # Declared as responses is, so SQLite stores each value in the scratch file exactly as
-            # it would in responses, and can copy whole rows into an empty table without decoding them.
-            cursor.execute(_scratch_table_sql("rows", columns))
-            cursor.adbc_ingest("rows", rows, mode="append")
-            if personal is not None:
-                # Keyed by the row's position (its rowid in `rows`), so a batch reads only its own.
-                names = ", ".join(_quoted(c) for c in personal.column_names[1:])
-                cursor.execute(f"CREATE TABLE personal (position INTEGER PRIMARY KEY, {names})")
-                cursor.adbc_ingest("personal", personal, mode="append")
-        db.execute("ATTACH DATABASE ? AS scratch", [str(scratch)])
+        parts = _write_scratch(Path(folder), columns, rows, personal)
+        attached: list[str] = []
         try:
+            for part in parts:
+                db.execute(f"ATTACH DATABASE ? AS {part.schema}", [str(part.path)])
+                attached.append(part.schema)
             with _large_page_cache(db):
-                copy = _FrameCopy(db, rows.column_names, rows.num_rows, personal)
+                copy = _FrameCopy(db, rows.column_names, parts, personal)
                 first = 1
                 while first <= rows.num_rows:
                     with immediate_transaction(db):
@@ -358,8 +345,65 @@ def insert_response_frame(db: sqlite_utils.Database, survey: Survey, frame: "pd.
                         else:
                             first = copy.rows(first, min(first + batch_size - 1, rows.num_rows))
         finally:
-            db.execute("DETACH DATABASE scratch")
+            for schema in attached:
+                db.execute(f"DETACH DATABASE {schema}")
     return rows.num_rows
+
+
+@dataclass
+class _ScratchPart:
+    """One scratch file: rows first..last of the frame, each with its position as its id."""
+    schema: str
+    path: Path
+    first: int
+    last: int
+
+
+def _scratch_parts(rows: int) -> int:
+    """How many scratch files to write at once: one per processor, none under 25k rows."""
+    processors = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(processors, 4, rows // 25_000))
+
+
+def _write_scratch(folder: Path, columns: list[tuple], rows: Any, personal: Any) -> list[_ScratchPart]:
+    """Write the rows with ADBC into scratch files, split in parts written side by side in threads
+    (ADBC lets go of the GIL while it writes), and the personal data beside the first part."""
+    # Imported here, not at the top: the web app imports this module but never bulk-inserts,
+    # and these would add most of a second and ~100 MB to every worker.
+    import adbc_driver_sqlite.dbapi
+    import numpy as np
+    import pyarrow as pa
+
+    count = _scratch_parts(rows.num_rows)
+    size = -(-rows.num_rows // count)
+    parts = [_ScratchPart(f"scratch{i}", folder / f"rows{i}.db", i * size + 1, min((i + 1) * size, rows.num_rows))
+             for i in range(count)]
+
+    def write(part: _ScratchPart) -> None:
+        piece = rows.slice(part.first - 1, part.last - part.first + 1)
+        piece = piece.append_column("id", pa.array(np.arange(part.first, part.last + 1, dtype=np.int64)))
+        # A throwaway file: no journal, no fsync (autocommit, so the pragmas precede any transaction).
+        with adbc_driver_sqlite.dbapi.connect(str(part.path), autocommit=True) as adbc, adbc.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode = OFF")
+            cursor.execute("PRAGMA synchronous = OFF")
+            # Declared as responses is, so SQLite stores each value here exactly as it would in
+            # responses, and can copy whole rows into a table without indexes without decoding them.
+            cursor.execute(_scratch_table_sql("rows", columns))
+            cursor.adbc_ingest("rows", piece, mode="append")
+            if personal is not None and part is parts[0]:
+                # Keyed by the row's position, so a batch reads only its own.
+                names = ", ".join(_quoted(c) for c in personal.column_names[1:])
+                cursor.execute(f"CREATE TABLE personal (position INTEGER PRIMARY KEY, {names})")
+                cursor.adbc_ingest("personal", personal, mode="append")
+
+    if count == 1:
+        write(parts[0])
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(count) as pool:
+            list(pool.map(write, parts))
+    return parts
 
 
 def _quoted(name: str) -> str:
@@ -401,29 +445,33 @@ class _FrameCopy:
     transaction. Each row gets the next free id (what SQLite would give it), so its personal
     data needs no look-up by reference."""
 
-    def __init__(self, db: sqlite_utils.Database, columns: list[str], count: int, personal: Any):
-        self.db, self.count = db, count
+    def __init__(self, db: sqlite_utils.Database, columns: list[str], parts: list[_ScratchPart], personal: Any):
+        self.db, self.parts, self.count = db, parts, parts[-1].last
         names = ", ".join(_quoted(c) for c in columns)
-        self.rows_sql = (f"INSERT INTO responses (id, {names}) SELECT id + ?, {names} FROM scratch.rows "
-                         "WHERE id BETWEEN ? AND ? ORDER BY id")
+        self.rows_sql = {part.schema: f"INSERT INTO responses (id, {names}) SELECT id + ?, {names} "
+                                      f"FROM {part.schema}.rows WHERE id BETWEEN ? AND ? ORDER BY id"
+                         for part in parts}
         self.personal_sql = None
         if personal is not None:
             names = ", ".join(_quoted(c) for c in personal.column_names[1:])
             self.personal_sql = (f"INSERT INTO personal_data (response_id, {names}) "
-                                 f"SELECT position + ?, {names} FROM scratch.personal "
+                                 f"SELECT position + ?, {names} FROM {parts[0].schema}.personal "
                                  "WHERE position BETWEEN ? AND ? ORDER BY position")
 
     def rows(self, first: int, last: int) -> int:
-        """Copy rows first..last (their ids in the scratch table, 1 up); returns the next to copy."""
+        """Copy rows first..last (their positions in the frame, 1 up); returns the next to copy."""
         highest = self.db.execute("SELECT max(id) FROM responses").fetchone()[0]
         offset = (highest or 0) - first + 1
-        if offset == 0 and first == 1 and last == self.count:
-            # Every row into an empty table, ids unchanged. With the indexes dropped, this exact
-            # form lets SQLite copy each stored record as it stands instead of decoding and
-            # rebuilding it (its transfer optimisation); the tables are declared alike for it.
-            self.db.execute("INSERT INTO responses SELECT * FROM scratch.rows")
-        else:
-            self.db.execute(self.rows_sql, [offset, first, last])
+        # Every row into an empty table, ids unchanged. With the indexes dropped, this exact form
+        # lets SQLite copy each stored record as it stands instead of decoding and rebuilding it
+        # (its transfer optimisation); the tables are declared alike for it.
+        whole = offset == 0 and first == 1 and last == self.count
+        for part in self.parts:
+            if whole:
+                self.db.execute(f"INSERT INTO responses SELECT * FROM {part.schema}.rows")
+            elif max(first, part.first) <= min(last, part.last):
+                self.db.execute(self.rows_sql[part.schema],
+                                [offset, max(first, part.first), min(last, part.last)])
         if self.personal_sql:
             self.db.execute(self.personal_sql, [offset, first, last])
         return last + 1

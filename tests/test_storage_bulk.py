@@ -36,7 +36,14 @@ def rebuilds(monkeypatch) -> list[tuple[int, int]]:
     return ranges
 
 
-def test_a_frame_is_stored_exactly_as_the_same_records_are(tmp_path, rebuilds):
+@pytest.fixture(params=[1, 3], ids=["one-scratch-file", "three-scratch-files"])
+def scratch_parts(request, monkeypatch) -> int:
+    """Large frames are written to several scratch files side by side; small ones can be made to."""
+    monkeypatch.setattr(storage, "_scratch_parts", lambda rows: request.param)
+    return request.param
+
+
+def test_a_frame_is_stored_exactly_as_the_same_records_are(tmp_path, rebuilds, scratch_parts):
     frame = synthetic.response_frame(synthetic.generate(SURVEY, 400, seed=5).rows, SURVEY)
     frame.loc[0, "one_change"] = ""  # a blank answer is stored as NULL
     by_record = storage.connect(tmp_path / "records.db")
@@ -79,7 +86,7 @@ def schema(db) -> list[tuple]:
     return db.execute("select type, name, sql from sqlite_master order by name").fetchall()
 
 
-def test_batches_into_a_larger_table_store_exactly_what_the_records_do(tmp_path, rebuilds):
+def test_batches_into_a_larger_table_store_exactly_what_the_records_do(tmp_path, rebuilds, scratch_parts):
     """A load smaller than the table goes in batches with the indexes in place."""
     first = synthetic.response_frame(synthetic.generate(SURVEY, 300, seed=7).rows, SURVEY)
     second = synthetic.response_frame(synthetic.generate(SURVEY, 120, seed=8).rows, SURVEY)
@@ -100,8 +107,8 @@ def test_batches_into_a_larger_table_store_exactly_what_the_records_do(tmp_path,
 
 @pytest.mark.parametrize("stored_first", [0, 40])
 @pytest.mark.parametrize("column", ["reference", "submission_key"])
-def test_a_load_repeating_a_key_rebuilding_the_indexes_leaves_everything_as_it_was(tmp_path, rebuilds, stored_first,
-                                                                                   column):
+def test_a_load_repeating_a_key_rebuilding_the_indexes_leaves_everything_as_it_was(tmp_path, rebuilds, scratch_parts,
+                                                                                   stored_first, column):
     """A load at least as large as the table drops and recreates the indexes in one transaction:
     a repeated reference or submission key fails the recreated unique index and rolls it all back."""
     db = storage.connect(tmp_path / "responses.db")

@@ -336,18 +336,32 @@ def insert_response_frame(db: sqlite_utils.Database, survey: Survey, frame: "pd.
                 attached.append(part.schema)
             with _large_page_cache(db):
                 copy = _FrameCopy(db, rows.column_names, parts, personal)
-                first = 1
+                first, rebuilt = 1, False
                 while first <= rows.num_rows:
                     with immediate_transaction(db):
                         stored = db.execute("SELECT count(*) FROM responses").fetchone()[0]
                         if rows.num_rows - first + 1 >= stored:
-                            first = copy.rebuilding_indexes(first, rows.num_rows)
+                            first, rebuilt = copy.rebuilding_indexes(first, rows.num_rows), True
                         else:
                             first = copy.rows(first, min(first + batch_size - 1, rows.num_rows))
         finally:
             for schema in attached:
                 db.execute(f"DETACH DATABASE {schema}")
+    if rebuilt:
+        _truncate_wal(db)
     return rows.num_rows
+
+
+def _truncate_wal(db: sqlite_utils.Database) -> None:
+    """One transaction leaves a write-ahead log as large as itself (SQLite reuses the file but
+    never shrinks it): give the space back now if no other connection is using the log, without
+    waiting for one that is."""
+    before = db.execute("PRAGMA busy_timeout").fetchone()[0]
+    db.execute("PRAGMA busy_timeout = 0")
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # reports "busy" in its row rather than raising
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(before)}")
 
 
 @dataclass

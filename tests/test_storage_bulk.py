@@ -1,5 +1,6 @@
 """The column-wise bulk insert stores exactly what the record-by-record import stores."""
 import sqlite3
+import time
 
 import pandas as pd
 import pytest
@@ -152,3 +153,22 @@ def test_a_frame_missing_a_required_value_stores_nothing(tmp_path):
         storage.insert_response_frame(db, SURVEY, frame.drop(columns="language"))
     assert storage.count_responses(db, SURVEY.slug) == 0
     assert db.execute("select count(*) from personal_data").fetchone()[0] == 0
+
+
+def test_a_load_in_one_transaction_gives_its_log_space_back_without_waiting_for_readers(tmp_path):
+    path = tmp_path / "responses.db"
+    db = storage.connect(path)
+    storage.migrate(db, [SURVEY])
+    frame = synthetic.response_frame(synthetic.generate(SURVEY, 300, seed=13).rows, SURVEY)
+    storage.insert_response_frame(db, SURVEY, frame.iloc[:150])
+    assert (tmp_path / "responses.db-wal").stat().st_size == 0
+
+    reader = storage.connect(path)
+    reader.execute("BEGIN")
+    assert reader.execute("select count(*) from responses").fetchone()[0] == 150  # holds its snapshot
+    started = time.perf_counter()
+    storage.insert_response_frame(db, SURVEY, frame.iloc[150:])
+    assert time.perf_counter() - started < storage.BUSY_TIMEOUT_MS / 1000 / 2
+    assert reader.execute("select count(*) from responses").fetchone()[0] == 150
+    reader.execute("COMMIT")
+    assert storage.count_responses(reader, SURVEY.slug) == 300

@@ -172,3 +172,33 @@ def test_a_load_in_one_transaction_gives_its_log_space_back_without_waiting_for_
     assert reader.execute("select count(*) from responses").fetchone()[0] == 150
     reader.execute("COMMIT")
     assert storage.count_responses(reader, SURVEY.slug) == 300
+
+
+def test_while_a_load_rebuilds_the_indexes_others_read_the_old_table_and_cannot_write(tmp_path, monkeypatch):
+    """The indexes are dropped and recreated inside the load's write transaction: no other
+    connection can write without them, and readers keep the committed table, indexes and all."""
+    path = tmp_path / "responses.db"
+    db = storage.connect(path)
+    storage.migrate(db, [SURVEY])
+    indexes = {row[0] for row in db.execute(
+        "select name from sqlite_master where type = 'index' and tbl_name = 'responses'")}
+    other = storage.connect(path, busy_timeout_ms=0)
+    seen = {}
+    copy_rows = storage._FrameCopy.rows
+
+    def meanwhile(self, first, last):
+        following = copy_rows(self, first, last)
+        assert not db.execute("select 1 from sqlite_master where type = 'index' and tbl_name = 'responses'").fetchone()
+        with pytest.raises(storage.StorageUnavailable, match="locked"):
+            storage.new_draft(other, SURVEY, "en", storage.utcnow())
+        seen["indexes"] = {row[0] for row in other.execute(
+            "select name from sqlite_master where type = 'index' and tbl_name = 'responses'")}
+        seen["count"] = storage.count_responses(other, SURVEY.slug)
+        return following
+
+    monkeypatch.setattr(storage._FrameCopy, "rows", meanwhile)
+    frame = synthetic.response_frame(synthetic.generate(SURVEY, 100, seed=14).rows, SURVEY)
+    assert storage.insert_response_frame(db, SURVEY, frame) == 100
+    assert seen == {"indexes": indexes, "count": 0}
+    assert storage.count_responses(other, SURVEY.slug) == 100
+    storage.new_draft(other, SURVEY, "en", storage.utcnow())

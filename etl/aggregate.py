@@ -4,12 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from survey_app.definition import SURVEY_TIMEZONE, Question, Survey
 
 from .answers import option_ticked
 from .clean import shown_mask
-from .redact import redact
+from .redact import redact_values
 
 SUMMARY_COLUMNS = ["survey_id", "question_id", "question_type", "option_code", "label_en", "label_cy",
                    "count", "base", "percent"]
@@ -185,28 +186,46 @@ def free_text_columns(survey: Survey) -> list[tuple[str, str]]:
 def free_text(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """Every free-text answer, one row each, with contact details redacted.
 
-    The answers of every column are gathered first (only the columns needed) and redacted in one pass.
+    Each column's distinct answers are found once (only the columns needed); all of them are redacted
+    in one pass, and the rows are gathered from the redacted values.
     """
     context = ["id", "language", "respondent_group", "area", "campaign_id"]
     columns = free_text_columns(survey)
-    rows = [np.flatnonzero(frame[column].notna().to_numpy(dtype=bool)) for column, _ in columns]
+    rows, codes, distinct = [], [], []
+    offset = 0
+    for column, _ in columns:
+        encoded = pc.dictionary_encode(_one_chunk(frame[column]))
+        code = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        answered = np.flatnonzero(code >= 0)
+        rows.append(answered)
+        codes.append(code[answered].astype(np.int64) + offset)
+        distinct.append(encoded.dictionary)
+        offset += len(encoded.dictionary)
     counts = [len(r) for r in rows]
     taken = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    redacted = redact_values(pa.concat_arrays(distinct) if distinct else pa.array([], type=pa.large_string()))
+    text = redacted.take(pa.array(np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)))
     answered = frame[context].take(taken)
-    text = pa.chunked_array([pa.array(frame[column], type=pa.large_string(), from_pandas=True).take(pa.array(r))
-                             for (column, _), r in zip(columns, rows)], type=pa.large_string()).combine_chunks()
+    names = pa.array([q for _, q in columns] + [c for c, _ in columns], type=pa.string())
+    which = np.repeat(np.arange(len(columns)), counts)
     table = pd.DataFrame({
         "response_id": answered["id"].astype("int64").to_numpy(),
-        "question_id": np.repeat(np.array([q for _, q in columns], dtype=object), counts),
-        "column": np.repeat(np.array([c for c, _ in columns], dtype=object), counts),
+        "question_id": pd.array(names.take(pa.array(which)), dtype="str"),
+        "column": pd.array(names.take(pa.array(which + len(columns))), dtype="str"),
         "language": answered["language"].astype("string").array,
         "respondent_group": answered["respondent_group"].astype("string").array,
         "area": answered["area"].astype("string").array,
         "campaign_id": answered["campaign_id"].array,
-        "text": redact(pd.Series(pd.array(text.cast(pa.string()), dtype="string"))).array,
+        "text": pd.array(text.cast(pa.string()), dtype="string"),
     })
     table.insert(0, "survey_id", survey.slug)
     return table
+
+
+def _one_chunk(values: pd.Series) -> pa.Array:
+    """A text column as one Arrow array of large strings."""
+    array = pa.array(values.astype("string"), type=pa.large_string(), from_pandas=True)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def response_volume(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:

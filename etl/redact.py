@@ -6,6 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .safetext import WORD_CLASS, safe_mask
 from .text import ASCII_DIGIT, ASCII_SPACE, ASCII_WORD, contains_regex, replace_regex
 
 EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
@@ -20,10 +21,15 @@ ASCII_PHONE = rf"(?:\+44[{ASCII_SPACE}]?\(?0?\)?|\(?0)(?:[{ASCII_SPACE}.\-()]*[{
 ASCII_FULL_POSTCODE = (rf"\b[A-Za-z]{{1,2}}[{ASCII_DIGIT}][A-Za-z{ASCII_DIGIT}]?[{ASCII_SPACE}]*"
                        rf"[{ASCII_DIGIT}][A-Za-z]{{2}}\b")
 
-# Values that need the full treatment: any match of any pattern on ASCII text (one RE2 pass for all),
-# and every value that is not ASCII (Python's \w, \d and \s are wider there).
-ASCII_CONTACT = f"{ASCII_EMAIL}|{ASCII_PHONE}|{ASCII_FULL_POSTCODE}"
-ASCII_EMAIL_OR_PHONE = f"{ASCII_EMAIL}|{ASCII_PHONE}"
+# Which values need the full treatment, found by one RE2 pass: on text of ASCII and the safe characters
+# of etl/safetext.py (where \w, \d and \s read as in Python) a value in which none of these matches has
+# no email, phone number or postcode. The postcode is sought without its \b (RE2's \b is ASCII only),
+# which finds more candidates, never fewer. Every other value is a candidate.
+SAFE_EMAIL = rf"[{WORD_CLASS}.+-]+@[{WORD_CLASS}-]+(?:\.[{WORD_CLASS}-]+)+"
+POSTCODE_CORE = (rf"[A-Za-z]{{1,2}}[{ASCII_DIGIT}][A-Za-z{ASCII_DIGIT}]?[{ASCII_SPACE}]*"
+                 rf"[{ASCII_DIGIT}][A-Za-z]{{2}}")
+MAY_HOLD_CONTACT = f"{SAFE_EMAIL}|{ASCII_PHONE}|{POSTCODE_CORE}"
+MAY_HOLD_EMAIL_OR_PHONE = f"{SAFE_EMAIL}|{ASCII_PHONE}"
 
 EMAIL_MARK = "[email removed]"
 PHONE_MARK = "[phone removed]"
@@ -33,39 +39,49 @@ POSTCODE_MARK = "[postcode removed]"
 def redact(text: pd.Series) -> pd.Series:
     """Emails, then phone numbers, then full postcodes replaced by a mark (text.str.replace for each, in turn).
 
-    Only the values where one of them may be found go through the three replacements: a value in which
-    none of the patterns matches is left as it is by all three.
+    Each distinct value is redacted once (campaigns and short answers repeat).
     """
     text = text.astype("string")
-    values = _arrow(text)
-    rows = _maybe(values, ASCII_CONTACT)
+    encoded = pc.dictionary_encode(_arrow(text))
+    values = redact_values(encoded.dictionary).take(encoded.indices)
+    return pd.Series(pd.array(values.cast(pa.string()), dtype="string"), index=text.index, name=text.name)
+
+
+def redact_values(values: pa.Array) -> pa.Array:
+    """redact() for an Arrow array of strings, value by value.
+
+    Only the values where one of the patterns may be found go through the three replacements: a value
+    in which none of them matches is left as it is by all three.
+    """
+    values = values.cast(pa.large_string())
+    rows = _maybe(values, MAY_HOLD_CONTACT)
     if not len(rows):
-        return text.rename(text.name)
+        return values
     some = _series(values.take(pa.array(rows)))
     some = replace_regex(some, EMAIL, ASCII_EMAIL, EMAIL_MARK)
     some = replace_regex(some, PHONE, ASCII_PHONE, PHONE_MARK)
     some = replace_regex(some, FULL_POSTCODE, ASCII_FULL_POSTCODE, POSTCODE_MARK)
-    values = _put(values, rows, _arrow(some))
-    return pd.Series(pd.array(values.cast(pa.string()), dtype="string"), index=text.index, name=text.name)
+    return _put(values, rows, _arrow(some))
 
 
 def contains_contact_details(text: pd.Series) -> pd.Series:
     """True where an email address or phone number is still present (the free_text check)."""
     text = text.astype("string")
-    values = _arrow(text)
-    found = np.zeros(len(text), dtype=bool)
-    rows = _maybe(values, ASCII_EMAIL_OR_PHONE)
+    encoded = pc.dictionary_encode(_arrow(text))
+    values = encoded.dictionary
+    found = np.zeros(len(values) + 1, dtype=bool)   # the last: a missing value
+    rows = _maybe(values, MAY_HOLD_EMAIL_OR_PHONE)
     if len(rows):
         some = _series(values.take(pa.array(rows)))
         found[rows] = (contains_regex(some, EMAIL, ASCII_EMAIL) | contains_regex(some, PHONE, ASCII_PHONE)).to_numpy()
-    return pd.Series(found, index=text.index, name=text.name)
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    return pd.Series(found[codes], index=text.index, name=text.name)
 
 
-def _maybe(values: pa.Array, ascii_pattern: str) -> np.ndarray:
-    """Rows that are not ASCII, or in which the (ASCII) pattern matches."""
-    ascii = pc.fill_null(pc.string_is_ascii(values), True)
-    found = pc.fill_null(pc.match_substring_regex(values, ascii_pattern), False)
-    return np.flatnonzero(pc.or_(pc.invert(ascii), found).to_numpy(zero_copy_only=False))
+def _maybe(values: pa.Array, safe_pattern: str) -> np.ndarray:
+    """Rows with a character beyond the safe ones, or in which the pattern matches."""
+    found = pc.fill_null(pc.match_substring_regex(values, safe_pattern), False).to_numpy(zero_copy_only=False)
+    return np.flatnonzero(found | ~safe_mask(values))
 
 
 def _arrow(text: pd.Series) -> pa.Array:

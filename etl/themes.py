@@ -19,7 +19,7 @@ import yaml
 from survey_app.definition import Survey
 
 from .dedupe import campaign_key
-from .text import ASCII_SPACE, ASCII_WORD
+from .safetext import SPACE_CLASS, WORD_CLASS, is_safe, safe_mask
 
 CODEBOOK_PATH = Path(__file__).resolve().parent / "themes.yaml"
 UNTAGGED = "untagged"
@@ -48,21 +48,9 @@ class Theme:
     # RE2 pattern of each keyword's first word in all its forms: a superset of `pattern`'s matches,
     # cheap to run over every answer, so the exact pattern only runs on the few candidates.
     prefilter: str
-    # `pattern` for RE2, exact on text made of ASCII and SAFE_LETTERS / SAFE_SYMBOLS only (None when a
-    # keyword has a character outside them): such text needs no Python regex at all.
+    # `pattern` for RE2, exact on text made only of ASCII and the characters of etl/safetext.py (None
+    # when a keyword has a character outside them): such text needs no Python regex at all.
     plain_pattern: str | None = None
-
-
-# Letters beyond ASCII that Welsh and English answers use, and non-word, non-space symbols. On text made
-# only of these and ASCII, Python's \w, \s and re.IGNORECASE agree with the RE2 classes spelt out below
-# (tests/test_etl_outputs_themes.py checks every character), so the exact pattern can run in RE2.
-SAFE_LETTERS = ("ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞ"
-                "àáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿ"
-                "ŴŵŶŷẀẁẂẃẄẅỲỳ")
-SAFE_SYMBOLS = "‘’‚“”„–—…£€«»°·•"
-WORD_CLASS = ASCII_WORD + SAFE_LETTERS
-SPACE_CLASS = ASCII_SPACE
-UNSAFE_CHARACTER = f"[^\\x00-\\x7f{SAFE_LETTERS}{SAFE_SYMBOLS}]"
 
 
 def mutations(word: str) -> set[str]:
@@ -103,10 +91,6 @@ def plain_keyword_regex(keyword: str, welsh: bool) -> str:
     return body if keyword.endswith("*") else body + f"(?:[^{WORD_CLASS}]|$)"
 
 
-def _is_safe(text: str) -> bool:
-    return all(c.isascii() or c in SAFE_LETTERS or c in SAFE_SYMBOLS for c in text)
-
-
 def _keywords(entry: dict) -> list[tuple[str, bool]]:
     return [(k, False) for k in entry.get("keywords_en", [])] + [(k, True) for k in entry.get("keywords_cy", [])]
 
@@ -128,7 +112,7 @@ def load_codebook(path: Path | str = CODEBOOK_PATH) -> list[Theme]:
         first_words = sorted({form for keyword, welsh in _keywords(entry)
                               for form in _first_word_forms(keyword, welsh)}, key=len, reverse=True)
         plain = None
-        if all(_is_safe(form) for keyword, welsh in _keywords(entry) for word in _word_forms(keyword, welsh)
+        if all(is_safe(form) for keyword, welsh in _keywords(entry) for word in _word_forms(keyword, welsh)
                for form in word):
             plain = f"(?:^|[^{WORD_CLASS}])(?:" + "|".join(plain_keyword_regex(k, w) for k, w in _keywords(entry)) + ")"
         themes.append(Theme(entry["id"], entry["label_en"], entry["label_cy"],
@@ -164,7 +148,7 @@ def tag(text: pd.Series, codebook: list[Theme]) -> pd.DataFrame:
     codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     normal = _normalised(encoded.dictionary)
     answered = codes >= 0
-    safe = ~pc.fill_null(pc.match_substring_regex(normal, UNSAFE_CHARACTER), False).to_numpy(zero_copy_only=False)
+    safe = safe_mask(normal)
     safe_values, safe_rows = normal.filter(pa.array(safe)), np.flatnonzero(safe)
     other_values, other_rows = normal.filter(pa.array(~safe)), np.flatnonzero(~safe)
     columns = {}
@@ -206,17 +190,37 @@ def themed_columns(survey: Survey) -> set[str]:
 def mark_campaign_text(free_text: pd.DataFrame) -> pd.Series:
     """True for the campaign's own pasted text: the commonest text (after normalising) among its members.
 
-    A campaign member's other answers are their own words and are counted like anyone else's.
+    A campaign member's other answers are their own words and are counted like anyone else's. Ties go
+    to the first (column, text key) in sorted order. Each distinct text is normalised once.
     """
-    members = free_text[free_text["campaign_id"].notna()]
-    keys = pd.DataFrame({"campaign_id": members["campaign_id"], "column": members["column"],
-                         "key": campaign_key(members["text"])})
-    sizes = keys.groupby(["campaign_id", "column", "key"]).size()
-    top = sizes.sort_values(ascending=False, kind="stable").reset_index().drop_duplicates("campaign_id")
-    top_keys = set(zip(top["campaign_id"], top["column"], top["key"]))
-    marked = pd.Series(False, index=free_text.index)
-    marked[members.index] = [k in top_keys for k in zip(keys["campaign_id"], keys["column"], keys["key"])]
-    return marked
+    member = free_text["campaign_id"].notna().to_numpy(dtype=bool)
+    members = free_text[member]
+    marked = np.zeros(len(free_text), dtype=bool)
+    if len(members):
+        texts, distinct = pd.factorize(members["text"])
+        keys = campaign_key(pd.Series(distinct, dtype=members["text"].dtype)).to_numpy(dtype=object, na_value=None)
+        codes = [_sorted_codes(members["campaign_id"]), _sorted_codes(members["column"]),
+                 _sorted_codes(pd.Series(np.append(keys, None)[texts], dtype="string"))]
+        counted = (codes[0] >= 0) & (codes[1] >= 0) & (codes[2] >= 0)
+        # One integer per (campaign, column, key) in sorted order: the order of groupby's groups.
+        group = np.full(len(members), -1, dtype=np.int64)
+        group[counted] = np.ravel_multi_index(tuple(c[counted] for c in codes),
+                                              tuple(int(c.max()) + 1 for c in codes))
+        groups, inverse = np.unique(group[counted], return_inverse=True)
+        sizes = np.bincount(inverse)
+        campaign = codes[0][counted][np.unique(inverse, return_index=True)[1]]
+        # The largest group of each campaign; among equal sizes, the first in sorted order.
+        ranked = np.lexsort((np.arange(len(groups)), -sizes, campaign))
+        top = ranked[np.concatenate([[True], campaign[ranked][1:] != campaign[ranked][:-1]])]
+        is_top = np.zeros(len(groups), dtype=bool)
+        is_top[top] = True
+        marked[np.flatnonzero(member)[counted]] = is_top[inverse]
+    return pd.Series(marked, index=free_text.index)
+
+
+def _sorted_codes(values: pd.Series) -> np.ndarray:
+    """Integer codes that sort as the values do (-1 for missing)."""
+    return np.asarray(pd.factorize(values, sort=True)[0], dtype=np.int64)
 
 
 def answer_units(free_text: pd.DataFrame, survey: Survey) -> pd.DataFrame:
@@ -303,9 +307,10 @@ def _tagged_cells(units: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
     keys = pd.DataFrame({"question_id": units["question_id"],
                          "respondent_group": units["respondent_group"].fillna("unknown"),
                          "language": units["language"].fillna("unknown")})
-    cell, _ = pd.MultiIndex.from_frame(keys).factorize()
-    cell = np.asarray(cell, dtype=np.int64)
-    cells = int(cell.max()) + 1 if len(cell) else 0
+    codes = [np.asarray(pd.factorize(keys[column])[0], dtype=np.int64) for column in keys]
+    shape = tuple(int(c.max()) + 2 for c in codes) if len(keys) else (1, 1, 1)
+    cell = np.ravel_multi_index(tuple(c + 1 for c in codes), shape)
+    cells = int(np.prod(shape))
     example = np.zeros(cells, dtype=np.int64)
     example[cell[::-1]] = np.arange(len(cell))[::-1]
     responses = np.where(units["is_campaign"].to_numpy(dtype=bool), units["campaign_size"].to_numpy(dtype=np.int64), 0)
@@ -385,7 +390,12 @@ def campaign_table(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, code
     """Each campaign once: the question, how many responses pasted its text, its themes and the text."""
     campaigns = units[units["is_campaign"]]
     labels = {t.id: t.label_en for t in codebook} | {UNTAGGED: UNTAGGED_LABELS[0]}
-    themes = tags.loc[campaigns.index].apply(lambda row: "; ".join(labels[t] for t in row.index[row]), axis=1)
+    # Each distinct combination of themes is written once.
+    ticked = tags.loc[campaigns.index].to_numpy(dtype=bool)
+    combinations, which = np.unique(ticked, axis=0, return_inverse=True)
+    names = np.array(["; ".join(labels[t] for t, on in zip(tags.columns, row) if on) for row in combinations] + [""],
+                     dtype=object)
+    themes = pd.Series(names[np.asarray(which, dtype=np.int64).reshape(-1)], index=campaigns.index, dtype=object)
     table = pd.DataFrame({
         "survey_id": survey.slug, "campaign_id": campaigns["campaign_id"], "question_id": campaigns["question_id"],
         "language": campaigns["language"], "campaign_size": campaigns["campaign_size"].astype("int64"),

@@ -109,7 +109,7 @@ def test_safe_characters_read_the_same_in_python_and_re2():
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from etl.themes import SAFE_LETTERS, SAFE_SYMBOLS, SPACE_CLASS, WORD_CLASS
+    from etl.safetext import SAFE_LETTERS, SAFE_SYMBOLS, SPACE_CLASS, WORD_CLASS
 
     characters = [chr(c) for c in range(128)] + list(SAFE_LETTERS + SAFE_SYMBOLS)
     values = pa.array(characters, type=pa.large_string())
@@ -120,6 +120,7 @@ def test_safe_characters_read_the_same_in_python_and_re2():
     assert re2(f"^[{WORD_CLASS}]$") == [bool(re.fullmatch(r"\w", c)) for c in characters]
     assert re2(f"^[{SPACE_CLASS}]$") == [bool(re.fullmatch(r"\s", c)) for c in characters]
     assert re2(f"^[^{WORD_CLASS}]$") == [not re.fullmatch(r"\w", c) for c in characters]
+    assert re2("^[0-9]$") == [bool(re.fullmatch(r"\d", c)) for c in characters]
     for letter in [c for c in characters if c.isalpha()]:
         assert re2(f"^(?i:{re.escape(letter)})$") == [bool(re.fullmatch(re.escape(letter), c, re.IGNORECASE))
                                                      for c in characters], letter

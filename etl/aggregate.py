@@ -231,8 +231,12 @@ def _one_chunk(values: pd.Series) -> pa.Array:
 def response_volume(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """Responses per day (survey time zone) by language, link token and the link's organisation."""
     submitted = pd.to_datetime(frame["submitted_at"], utc=True, format="ISO8601")
+    # The local day of each response, written out once per distinct day.
+    local = submitted.dt.tz_convert(SURVEY_TIMEZONE).dt.tz_localize(None).dt.normalize()
+    day_codes, days = pd.factorize(local)
+    written = np.append(np.asarray(pd.DatetimeIndex(days).strftime("%Y-%m-%d"), dtype=object), np.nan)
     keys = pd.DataFrame({
-        "day": submitted.dt.tz_convert(SURVEY_TIMEZONE).dt.strftime("%Y-%m-%d"),
+        "day": pd.Series(written[day_codes], index=frame.index).astype("str"),
         "language": frame["language"].astype("string"),
         "link_token": frame["link_token"].astype("string"),
         "organisation": frame["link_organisation"].astype("string"),

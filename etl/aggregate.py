@@ -146,25 +146,28 @@ def _by_key(key: np.ndarray, size: int, mask: np.ndarray | None = None) -> np.nd
 
 
 def _cross(key: np.ndarray, size: int, codes: np.ndarray, options: int) -> np.ndarray:
-    """breakdown x code counts of two integer codes (-1 in either: not counted)."""
-    both = (key >= 0) & (codes >= 0)
-    return np.bincount(key[both] * options + codes[both], minlength=size * options).reshape(size, options)
+    """breakdown x code counts of two integer codes (-1 in either: not counted).
+
+    One bincount over (key + 1, code + 1), whose first row and column (the -1s) are dropped.
+    """
+    cells = np.bincount((key + 1) * (options + 1) + (codes + 1), minlength=(size + 1) * (options + 1))
+    return cells.reshape(size + 1, options + 1)[1:, 1:]
 
 
 def _counts(frame: pd.DataFrame, survey: Survey, q: Question, keys: list[tuple[np.ndarray, list]]
             ) -> list[tuple[np.ndarray, np.ndarray]]:
     """(breakdown x option counts, base per breakdown) for one question, for each key."""
     if q.type in ("single", "likert"):
+        # The base is everyone whose answer is one of the options: the row totals.
         codes = option_codes(frame[q.id], list(q.option_codes))
-        answered = codes >= 0
-        return [(_cross(key, len(c), codes, len(q.option_codes)), _by_key(key, len(c), answered))
-                for key, c in keys]
+        crossed = [_cross(key, len(c), codes, len(q.option_codes)) for key, c in keys]
+        return [(counts, counts.sum(axis=1)) for counts in crossed]
     if q.type == "multiple":
-        # Counts by distinct answer, then by option through each answer's ticks.
+        # Counts by distinct answer, then by option through each answer's ticks; the base is everyone
+        # who gave an answer (the row totals by answer).
         answers, ticks = ticked_answers(frame[q.id], list(q.option_codes))
-        answered = answers >= 0
-        return [(_cross(key, len(c), answers, len(ticks)) @ ticks.astype(np.int64), _by_key(key, len(c), answered))
-                for key, c in keys]
+        crossed = [_cross(key, len(c), answers, len(ticks)) for key, c in keys]
+        return [(by_answer @ ticks.astype(np.int64), by_answer.sum(axis=1)) for by_answer in crossed]
     answered = (frame["email_key"].notna() if q.personal else frame[q.id].notna()).to_numpy(dtype=bool)
     section = survey.section(q.section_id)
     asked = shown_mask(frame, survey, section.show_if.question, section.show_if.any_of).to_numpy(dtype=bool) \

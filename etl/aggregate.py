@@ -68,9 +68,10 @@ def area_categories(survey: Survey) -> list[str]:
 
 
 def breakdown_codes(values: pd.Series, categories: list[str]) -> np.ndarray:
-    """Each row's position in categories + ['unknown'] (missing values are 'unknown'; others -1).
+    """Each row's position in categories + ['unknown']: a missing value is 'unknown', and a value that is
+    none of them -1 (the codes of pd.Categorical(values as text, filled with 'unknown', categories=...)).
 
-    The values as text, compared once per distinct value rather than once per row.
+    The values are turned into text and compared once per distinct value rather than once per row.
     """
     codes, uniques = pd.factorize(values)
     known = pd.Index(categories + [UNKNOWN]).get_indexer(pd.Index(uniques).astype("string"))

@@ -198,13 +198,12 @@ def free_text(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     rows, codes, distinct = [], [], []
     offset = 0
     for column, _ in columns:
-        encoded = pc.dictionary_encode(_one_chunk(frame[column]))
-        code = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        code, dictionary = _encoded(frame[column])
         answered = np.flatnonzero(code >= 0)
         rows.append(answered)
         codes.append(code[answered].astype(np.int64) + offset)
-        distinct.append(encoded.dictionary)
-        offset += len(encoded.dictionary)
+        distinct.append(dictionary)
+        offset += len(dictionary)
     counts = [len(r) for r in rows]
     taken = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     redacted = redact_values(pa.concat_arrays(distinct) if distinct else pa.array([], type=pa.large_string()))
@@ -220,16 +219,28 @@ def free_text(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
         "respondent_group": answered["respondent_group"].astype("string").array,
         "area": answered["area"].astype("string").array,
         "campaign_id": answered["campaign_id"].array,
-        "text": pd.array(text.cast(pa.string()), dtype="string"),
+        "text": pd.array(text, dtype="string"),
     })
     table.insert(0, "survey_id", survey.slug)
     return table
 
 
-def _one_chunk(values: pd.Series) -> pa.Array:
-    """A text column as one Arrow array of large strings."""
+def _encoded(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """A text column's distinct values (as Arrow large strings) and each row's position among them (-1: missing).
+
+    The column's Arrow chunks are encoded as they are: every chunk's dictionary is the whole column's.
+    """
     array = pa.array(values.astype("string"), type=pa.large_string(), from_pandas=True)
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    encoded = pc.dictionary_encode(array)
+    if isinstance(encoded, pa.ChunkedArray):
+        dictionaries = [chunk.dictionary for chunk in encoded.chunks]
+        if not dictionaries or not all(d.equals(dictionaries[-1]) for d in dictionaries[:-1]):
+            encoded = pc.dictionary_encode(array.combine_chunks() if len(array) else pa.array([], pa.large_string()))
+        else:
+            encoded = pa.DictionaryArray.from_arrays(pa.concat_arrays([c.indices for c in encoded.chunks]),
+                                                     dictionaries[-1])
+    dictionary, indices = encoded.dictionary, encoded.indices
+    return pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dictionary
 
 
 def response_volume(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:

@@ -44,7 +44,7 @@ def redact(text: pd.Series) -> pd.Series:
     text = text.astype("string")
     encoded = pc.dictionary_encode(_arrow(text))
     values = redact_values(encoded.dictionary).take(encoded.indices)
-    return pd.Series(pd.array(values.cast(pa.string()), dtype="string"), index=text.index, name=text.name)
+    return pd.Series(pd.array(values, dtype="string"), index=text.index, name=text.name)
 
 
 def redact_values(values: pa.Array) -> pa.Array:
@@ -90,7 +90,7 @@ def _arrow(text: pd.Series) -> pa.Array:
 
 
 def _series(values: pa.Array) -> pd.Series:
-    return pd.Series(pd.array(values.cast(pa.string()), dtype="string"))
+    return pd.Series(pd.array(values.cast(pa.large_string()), dtype="string"))
 
 
 def _put(values: pa.Array, rows: np.ndarray, replaced: pa.Array) -> pa.Array:

@@ -190,25 +190,19 @@ def free_text_columns(survey: Survey) -> list[tuple[str, str]]:
 def free_text(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """Every free-text answer, one row each, with contact details redacted.
 
-    Each column's distinct answers are found once (only the columns needed); all of them are redacted
-    in one pass, and the rows are gathered from the redacted values.
+    Each column's distinct answers are found and redacted once (only the columns needed), and its rows
+    are gathered from the redacted values into one chunk of the text column.
     """
     context = ["id", "language", "respondent_group", "area", "campaign_id"]
     columns = free_text_columns(survey)
-    rows, codes, distinct = [], [], []
-    offset = 0
+    rows, chunks = [], []
     for column, _ in columns:
         code, dictionary = _encoded(frame[column])
         answered = np.flatnonzero(code >= 0)
         rows.append(answered)
-        codes.append(code[answered].astype(np.int64) + offset)
-        distinct.append(dictionary)
-        offset += len(dictionary)
+        chunks.append(redact_values(dictionary).take(pa.array(code[answered])))
     counts = [len(r) for r in rows]
-    taken = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    redacted = redact_values(pa.concat_arrays(distinct) if distinct else pa.array([], type=pa.large_string()))
-    text = redacted.take(pa.array(np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)))
-    answered = frame[context].take(taken)
+    answered = frame[context].take(np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64))
     names = pa.array([q for _, q in columns] + [c for c, _ in columns], type=pa.string())
     which = np.repeat(np.arange(len(columns)), counts)
     table = pd.DataFrame({
@@ -219,7 +213,7 @@ def free_text(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
         "respondent_group": answered["respondent_group"].astype("string").array,
         "area": answered["area"].astype("string").array,
         "campaign_id": answered["campaign_id"].array,
-        "text": pd.array(text, dtype="string"),
+        "text": pd.array(pa.chunked_array(chunks, type=pa.large_string()), dtype="string"),
     })
     table.insert(0, "survey_id", survey.slug)
     return table

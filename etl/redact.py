@@ -94,7 +94,7 @@ def _series(values: pa.Array) -> pd.Series:
 
 
 def _put(values: pa.Array, rows: np.ndarray, replaced: pa.Array) -> pa.Array:
-    """values with the values at rows replaced, in order."""
-    index = np.arange(len(values), dtype=np.int64)
-    index[rows] = len(values) + np.arange(len(rows))
-    return pa.concat_arrays([values, replaced.cast(values.type)]).take(pa.array(index))
+    """values with the values at rows (ascending) replaced, in order: one new array, nothing concatenated."""
+    mask = np.zeros(len(values), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(values, pa.array(mask), replaced.cast(values.type))

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from survey_app.definition import SURVEY_TIMEZONE, Question, Survey
 
-from .answers import ticked_matrix
+from .answers import option_ticked
 from .clean import shown_mask
-from .redact import redact
+from .redact import redact_values
 
 SUMMARY_COLUMNS = ["survey_id", "question_id", "question_type", "option_code", "label_en", "label_cy",
                    "count", "base", "percent"]
@@ -23,17 +25,38 @@ def question_summary(frame: pd.DataFrame, survey: Survey, welsh: dict[str, str])
     The base is the respondents who were asked the question and answered it, so
     multiple-choice percents are of respondents, not of ticks.
     """
-    key = pd.Series(pd.Categorical(np.zeros(len(frame), dtype=np.int8), categories=[0]), index=frame.index)
-    return _summarise(frame, survey, welsh, key).drop(columns="breakdown")
+    return summaries(frame, survey, welsh, [None])[0]
 
 
 def summary_by(frame: pd.DataFrame, survey: Survey, welsh: dict[str, str], column: str,
                categories: list[str], name: str) -> pd.DataFrame:
     """The same figures broken down by one column; missing values form the group 'unknown'."""
-    values = frame[column].astype("string").fillna(UNKNOWN)
-    key = pd.Series(pd.Categorical(values, categories=categories + [UNKNOWN]), index=frame.index)
-    table = _summarise(frame, survey, welsh, key).rename(columns={"breakdown": name})
-    return table[["survey_id", name] + SUMMARY_COLUMNS[1:]]
+    return summaries(frame, survey, welsh, [(column, categories, name)])[0]
+
+
+def summaries(frame: pd.DataFrame, survey: Survey, welsh: dict[str, str],
+              breakdowns: list[tuple[str, list[str], str] | None], types: tuple[str, ...] | None = None
+              ) -> list[pd.DataFrame]:
+    """question_summary (for None) and summary_by (for column, categories, name) tables in one pass.
+
+    Each question's answers are coded once for all the breakdowns; `types` keeps only those question types.
+    """
+    keys = []
+    for breakdown in breakdowns:
+        if breakdown is None:
+            keys.append((np.zeros(len(frame), dtype=np.int64), [0]))
+        else:
+            column, categories, _ = breakdown
+            keys.append((breakdown_codes(frame[column], categories), categories + [UNKNOWN]))
+    tables = _summarise(frame, survey, welsh, keys, types)
+    out = []
+    for breakdown, table in zip(breakdowns, tables):
+        if breakdown is None:
+            out.append(table.drop(columns="breakdown"))
+        else:
+            name = breakdown[2]
+            out.append(table.rename(columns={"breakdown": name})[["survey_id", name] + SUMMARY_COLUMNS[1:]])
+    return out
 
 
 def group_categories(survey: Survey) -> list[str]:
@@ -44,56 +67,113 @@ def area_categories(survey: Survey) -> list[str]:
     return [c for c in survey.question("local_authority").option_codes if c != "prefer_not"]
 
 
-def _summarise(frame: pd.DataFrame, survey: Survey, welsh: dict[str, str], key: pd.Series) -> pd.DataFrame:
-    parts = []
-    for q in survey.questions:
-        counts, base = _counts(frame, survey, q, key)
-        labels = {code: q.option_label(code) for code in q.option_codes} if q.is_closed \
-            else {ANSWERED_CODE: ANSWERED_LABEL}
-        long = counts.stack().rename("count").reset_index()
-        long.columns = ["breakdown", "option_code", "count"]
-        long["base"] = long["breakdown"].map(base).astype("int64")
-        long["question_id"] = q.id
-        long["question_type"] = q.type
-        long["label_en"] = long["option_code"].map(labels)
-        long["label_cy"] = long["label_en"].map(welsh)
-        parts.append(long)
-    table = pd.concat(parts, ignore_index=True)
-    table["count"] = table["count"].astype("int64")
+def breakdown_codes(values: pd.Series, categories: list[str]) -> np.ndarray:
+    """Each row's position in categories + ['unknown']: a missing value is 'unknown', and a value that is
+    none of them -1 (the codes of pd.Categorical(values as text, filled with 'unknown', categories=...)).
+
+    The values are turned into text and compared once per distinct value rather than once per row.
+    """
+    codes, uniques = pd.factorize(values)
+    known = pd.Index(categories + [UNKNOWN]).get_indexer(pd.Index(uniques).astype("string"))
+    return np.append(known, len(categories)).astype(np.int64)[codes]
+
+
+def option_codes(values: pd.Series, options: list[str]) -> np.ndarray:
+    """Each row's position among the options, -1 for a missing value or one that is not an option
+    (the codes of pd.Categorical(values, categories=options)), matched once per distinct value."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values)
+    lookup = np.append(pd.Index(options).get_indexer(uniques), -1).astype(np.int64)
+    return lookup[codes]
+
+
+def ticked_answers(values: pd.Series, options: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's distinct multiple-choice answer (-1 where missing), and which options each one ticks.
+
+    etl.answers.option_ticked, run once per distinct answer (JSON list text) rather than once per row.
+    """
+    codes, uniques = pd.factorize(values)
+    distinct = pd.Series(uniques, dtype=object)
+    ticks = np.zeros((len(distinct), len(options)), dtype=bool)
+    for i, code in enumerate(options):
+        ticks[:, i] = option_ticked(distinct, code).to_numpy(dtype=bool)
+    return codes.astype(np.int64), ticks
+
+
+def _summarise(frame: pd.DataFrame, survey: Survey, welsh: dict[str, str], keys: list[tuple[np.ndarray, list]],
+               types: tuple[str, ...] | None = None) -> list[pd.DataFrame]:
+    """The summary rows of every question (of these types), breakdown by breakdown, option by option.
+
+    Each key holds every row's breakdown as a position in its categories (-1: counted in none). Every
+    figure is a bincount over integer codes; each table is assembled once at the end.
+    """
+    questions = [q for q in survey.questions if types is None or q.type in types]
+    parts = [[] for _ in keys]
+    for q in questions:
+        codes = list(q.option_codes) if q.is_closed else [ANSWERED_CODE]
+        labels = [q.option_label(c) for c in codes] if q.is_closed else [ANSWERED_LABEL]
+        for part, (counts, base) in zip(parts, _counts(frame, survey, q, keys)):
+            part.append((q, codes, labels, counts, base))
+    return [_table(part, categories, survey, welsh) for part, (_, categories) in zip(parts, keys)]
+
+
+def _table(parts: list, categories: list, survey: Survey, welsh: dict[str, str]) -> pd.DataFrame:
+    size = len(categories)
+    breakdown = np.concatenate([np.repeat(np.arange(size), len(codes)) for _, codes, _, _, _ in parts]
+                               ) if parts else np.zeros(0, dtype=np.int64)
+    label_en = [label for _, _, labels, _, _ in parts for _ in categories for label in labels]
+    table = pd.DataFrame({
+        "breakdown": pd.array(pd.Index([str(c) for c in categories]).take(breakdown), dtype="string"),
+        "question_id": [q.id for q, codes, _, _, _ in parts for _ in range(size * len(codes))],
+        "question_type": [q.type for q, codes, _, _, _ in parts for _ in range(size * len(codes))],
+        "option_code": [c for _, codes, _, _, _ in parts for _ in categories for c in codes],
+        "label_en": label_en,
+        "label_cy": pd.Series(label_en, dtype="str").map(welsh),
+        "count": np.concatenate([counts.reshape(-1) for *_, counts, _ in parts] or [[]]).astype(np.int64),
+        "base": np.concatenate([np.repeat(base, len(codes)) for _, codes, _, _, base in parts] or [[]]
+                               ).astype(np.int64),
+    })
     table["percent"] = (100 * table["count"] / table["base"].where(table["base"] > 0)).round(2)
-    table["breakdown"] = table["breakdown"].astype("string")
-    table["survey_id"] = survey.slug
+    table.insert(0, "survey_id", survey.slug)
     return table[["survey_id", "breakdown"] + SUMMARY_COLUMNS[1:]]
 
 
-def _counts(frame: pd.DataFrame, survey: Survey, q: Question, key: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
-    """(breakdown x option counts, base per breakdown) for one question."""
-    if q.type in ("single", "likert"):
-        codes = pd.Series(pd.Categorical(frame[q.id], categories=list(q.option_codes)), index=frame.index)
-        return _code_counts(key, codes), codes.notna().groupby(key, observed=False).sum()
-    if q.type == "multiple":
-        ticks = ticked_matrix(frame[q.id], q)
-        counts = ticks.groupby(key, observed=False).sum()
-        base = frame[q.id].notna().groupby(key, observed=False).sum()
-        return counts, base
-    answered = frame["email_key"].notna() if q.personal else frame[q.id].notna()
-    section = survey.section(q.section_id)
-    asked = shown_mask(frame, survey, section.show_if.question, section.show_if.any_of) \
-        if section.show_if else pd.Series(True, index=frame.index)
-    counts = answered.groupby(key, observed=False).sum().to_frame(ANSWERED_CODE)
-    return counts, asked.groupby(key, observed=False).sum()
+def _by_key(key: np.ndarray, size: int, mask: np.ndarray | None = None) -> np.ndarray:
+    """How many rows (where mask holds) fall in each breakdown."""
+    counted = key >= 0 if mask is None else (key >= 0) & mask
+    return np.bincount(key[counted], minlength=size)
 
 
-def _code_counts(key: pd.Series, codes: pd.Series) -> pd.DataFrame:
-    """Breakdown x option counts of two categoricals, by one bincount over their integer codes.
+def _cross(key: np.ndarray, size: int, codes: np.ndarray, options: int) -> np.ndarray:
+    """breakdown x code counts of two integer codes (-1 in either: not counted).
 
-    pd.crosstab does the same, but walks the categoricals value by value in Python.
+    One bincount over (key + 1, code + 1), whose first row and column (the -1s) are dropped.
     """
-    rows, columns = key.cat.categories, codes.cat.categories
-    k, c = key.cat.codes.to_numpy(), codes.cat.codes.to_numpy()
-    both = (k >= 0) & (c >= 0)
-    counts = np.bincount(k[both].astype(np.int64) * len(columns) + c[both], minlength=len(rows) * len(columns))
-    return pd.DataFrame(counts.reshape(len(rows), len(columns)).astype(np.int64), index=rows, columns=columns)
+    cells = np.bincount((key + 1) * (options + 1) + (codes + 1), minlength=(size + 1) * (options + 1))
+    return cells.reshape(size + 1, options + 1)[1:, 1:]
+
+
+def _counts(frame: pd.DataFrame, survey: Survey, q: Question, keys: list[tuple[np.ndarray, list]]
+            ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(breakdown x option counts, base per breakdown) for one question, for each key."""
+    if q.type in ("single", "likert"):
+        # The base is everyone whose answer is one of the options: the row totals.
+        codes = option_codes(frame[q.id], list(q.option_codes))
+        crossed = [_cross(key, len(c), codes, len(q.option_codes)) for key, c in keys]
+        return [(counts, counts.sum(axis=1)) for counts in crossed]
+    if q.type == "multiple":
+        # Counts by distinct answer, then by option through each answer's ticks; the base is everyone
+        # who gave an answer (the row totals by answer).
+        answers, ticks = ticked_answers(frame[q.id], list(q.option_codes))
+        crossed = [_cross(key, len(c), answers, len(ticks)) for key, c in keys]
+        return [(by_answer @ ticks.astype(np.int64), by_answer.sum(axis=1)) for by_answer in crossed]
+    answered = (frame["email_key"].notna() if q.personal else frame[q.id].notna()).to_numpy(dtype=bool)
+    section = survey.section(q.section_id)
+    asked = shown_mask(frame, survey, section.show_if.question, section.show_if.any_of).to_numpy(dtype=bool) \
+        if section.show_if else None
+    return [(_by_key(key, len(c), answered).reshape(len(c), 1), _by_key(key, len(c), asked)) for key, c in keys]
 
 
 def free_text_columns(survey: Survey) -> list[tuple[str, str]]:
@@ -108,29 +188,64 @@ def free_text_columns(survey: Survey) -> list[tuple[str, str]]:
 
 
 def free_text(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
-    """Every free-text answer, one row each, with contact details redacted."""
-    parts = []
+    """Every free-text answer, one row each, with contact details redacted.
+
+    Each column's distinct answers are found and redacted once (only the columns needed), and its rows
+    are gathered from the redacted values into one chunk of the text column.
+    """
     context = ["id", "language", "respondent_group", "area", "campaign_id"]
-    for column, question_id in free_text_columns(survey):
-        # Only the columns needed: a filtered copy of every column would cost a response table per question.
-        answered = frame.loc[frame[column].notna(), [*context, column]]
-        parts.append(pd.DataFrame({
-            "response_id": answered["id"].astype("int64"), "question_id": question_id, "column": column,
-            "language": answered["language"].astype("string"),
-            "respondent_group": answered["respondent_group"].astype("string"),
-            "area": answered["area"].astype("string"), "campaign_id": answered["campaign_id"],
-            "text": redact(answered[column]),
-        }))
-    table = pd.concat(parts, ignore_index=True)
+    columns = free_text_columns(survey)
+    rows, chunks = [], []
+    for column, _ in columns:
+        code, dictionary = _encoded(frame[column])
+        answered = np.flatnonzero(code >= 0)
+        rows.append(answered)
+        chunks.append(redact_values(dictionary).take(pa.array(code[answered])))
+    counts = [len(r) for r in rows]
+    answered = frame[context].take(np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64))
+    names = pa.array([q for _, q in columns] + [c for c, _ in columns], type=pa.string())
+    which = np.repeat(np.arange(len(columns)), counts)
+    table = pd.DataFrame({
+        "response_id": answered["id"].astype("int64").to_numpy(),
+        "question_id": pd.array(names.take(pa.array(which)), dtype="str"),
+        "column": pd.array(names.take(pa.array(which + len(columns))), dtype="str"),
+        "language": answered["language"].astype("string").array,
+        "respondent_group": answered["respondent_group"].astype("string").array,
+        "area": answered["area"].astype("string").array,
+        "campaign_id": answered["campaign_id"].array,
+        "text": pd.array(pa.chunked_array(chunks, type=pa.large_string()), dtype="string"),
+    })
     table.insert(0, "survey_id", survey.slug)
     return table
+
+
+def _encoded(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """A text column's distinct values (as Arrow large strings) and each row's position among them (-1: missing).
+
+    The column's Arrow chunks are encoded as they are: every chunk's dictionary is the whole column's.
+    """
+    array = pa.array(values.astype("string"), type=pa.large_string(), from_pandas=True)
+    encoded = pc.dictionary_encode(array)
+    if isinstance(encoded, pa.ChunkedArray):
+        dictionaries = [chunk.dictionary for chunk in encoded.chunks]
+        if not dictionaries or not all(d.equals(dictionaries[-1]) for d in dictionaries[:-1]):
+            encoded = pc.dictionary_encode(array.combine_chunks() if len(array) else pa.array([], pa.large_string()))
+        else:
+            encoded = pa.DictionaryArray.from_arrays(pa.concat_arrays([c.indices for c in encoded.chunks]),
+                                                     dictionaries[-1])
+    dictionary, indices = encoded.dictionary, encoded.indices
+    return pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dictionary
 
 
 def response_volume(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """Responses per day (survey time zone) by language, link token and the link's organisation."""
     submitted = pd.to_datetime(frame["submitted_at"], utc=True, format="ISO8601")
+    # The local day of each response, written out once per distinct day.
+    local = submitted.dt.tz_convert(SURVEY_TIMEZONE).dt.tz_localize(None).dt.normalize()
+    day_codes, days = pd.factorize(local)
+    written = np.append(np.asarray(pd.DatetimeIndex(days).strftime("%Y-%m-%d"), dtype=object), np.nan)
     keys = pd.DataFrame({
-        "day": submitted.dt.tz_convert(SURVEY_TIMEZONE).dt.strftime("%Y-%m-%d"),
+        "day": pd.Series(written[day_codes], index=frame.index).astype("str"),
         "language": frame["language"].astype("string"),
         "link_token": frame["link_token"].astype("string"),
         "organisation": frame["link_organisation"].astype("string"),

@@ -6,10 +6,11 @@ import pandas as pd
 
 from survey_app.definition import Survey
 
-from .aggregate import UNKNOWN, question_summary, summary_by
+from .aggregate import UNKNOWN, summaries
 
 ALL = "all"
 Z_95 = 1.959963984540054
+CLOSED_TYPES = ("single", "multiple", "likert")
 CROSSTAB_VALUES = ["count", "base", "percent", "ci_low", "ci_high"]
 
 
@@ -38,11 +39,9 @@ def crosstab(frame: pd.DataFrame, survey: Survey, welsh: dict[str, str], column:
     Percents are column percents (of each category's base) with a 95% Wilson
     interval in percentage points; the 'all' rows are the row totals.
     """
-    overall = question_summary(frame, survey, welsh)
+    overall, by = summaries(frame, survey, welsh, [None, (column, categories, name)], types=CLOSED_TYPES)
     overall.insert(1, name, ALL)
-    by = summary_by(frame, survey, welsh, column, categories, name)
     table = pd.concat([overall, by[overall.columns]], ignore_index=True)
-    table = table[table["question_type"].isin(["single", "multiple", "likert"])]
     low, high = wilson_interval(table["count"], table["base"])
     table["ci_low"] = (100 * low).round(2)
     table["ci_high"] = (100 * high).round(2)
@@ -61,5 +60,5 @@ def crosstab(frame: pd.DataFrame, survey: Survey, welsh: dict[str, str], column:
 
 def languages(frame: pd.DataFrame) -> list[str]:
     """Welsh first, then English, then any other language a response was recorded in."""
-    present = set(frame["language"].dropna().astype(str))
+    present = set(pd.Series(frame["language"].dropna().unique()).astype(str))
     return ["cy", "en"] + sorted(present - {"cy", "en"})

@@ -29,6 +29,8 @@ def read_erased_references(survey_database: Path | str) -> set[str]:
 def erased_in_tables(tables: Mapping[str, pd.DataFrame], erased: set[str]) -> dict[str, list[str]]:
     """Table name -> erased references found in its `reference` column."""
     found: dict[str, list[str]] = {}
+    if not erased:
+        return found   # nothing to look for: the tables need not even be read
     for name, frame in tables.items():
         if "reference" in frame.columns:
             hits = sorted(set(frame["reference"].dropna().astype(str)) & erased)
@@ -37,23 +39,52 @@ def erased_in_tables(tables: Mapping[str, pd.DataFrame], erased: set[str]) -> di
     return found
 
 
-def analysis_tables_with_references(analysis_database: Path | str) -> dict[str, pd.DataFrame]:
-    """The `reference` column of every table in the analysis database that has one."""
+def analysis_tables_with_references(analysis_database: Path | str) -> Mapping[str, pd.DataFrame]:
+    """The `reference` column of every table in the analysis database that has one.
+
+    Each table's distinct references are read when its entry is first looked at, so a caller with
+    nothing to look for reads none of them.
+    """
     path = Path(analysis_database)
     if not path.is_file():
         return {}
-    conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+    conn = _connect(path)
     try:
         names = [row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")]
-        tables = {}
-        for name in names:
-            columns = [row[1] for row in conn.execute(f'pragma table_info("{name}")')]
-            if "reference" in columns:
-                values = [row[0] for row in conn.execute(f'select distinct reference from "{name}"')]
-                tables[name] = pd.DataFrame({"reference": values})
-        return tables
+        with_references = [name for name in names
+                           if "reference" in [row[1] for row in conn.execute(f'pragma table_info("{name}")')]]
     finally:
         conn.close()
+    return _References(path, with_references)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+
+
+class _References(Mapping):
+    """Table name -> its distinct references, read on first access."""
+
+    def __init__(self, path: Path, names: list[str]):
+        self._path, self._names, self._read = path, names, {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._read:
+            conn = _connect(self._path)
+            try:
+                values = [row[0] for row in conn.execute(f'select distinct reference from "{name}"')]
+            finally:
+                conn.close()
+            self._read[name] = pd.DataFrame({"reference": values})
+        return self._read[name]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def _parquet_references(path: Path) -> str:

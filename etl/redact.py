@@ -1,8 +1,12 @@
 """Redact contact details from free text before it reaches the review team."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from .safetext import WORD_CLASS, safe_mask
 from .text import ASCII_DIGIT, ASCII_SPACE, ASCII_WORD, contains_regex, replace_regex
 
 EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
@@ -17,17 +21,80 @@ ASCII_PHONE = rf"(?:\+44[{ASCII_SPACE}]?\(?0?\)?|\(?0)(?:[{ASCII_SPACE}.\-()]*[{
 ASCII_FULL_POSTCODE = (rf"\b[A-Za-z]{{1,2}}[{ASCII_DIGIT}][A-Za-z{ASCII_DIGIT}]?[{ASCII_SPACE}]*"
                        rf"[{ASCII_DIGIT}][A-Za-z]{{2}}\b")
 
+# Which values need the full treatment, found by one RE2 pass: on text of ASCII and the safe characters
+# of etl/safetext.py (where \w, \d and \s read as in Python) a value in which none of these matches has
+# no email, phone number or postcode. The postcode is sought without its \b (RE2's \b is ASCII only),
+# which finds more candidates, never fewer. Every other value is a candidate.
+SAFE_EMAIL = rf"[{WORD_CLASS}.+-]+@[{WORD_CLASS}-]+(?:\.[{WORD_CLASS}-]+)+"
+POSTCODE_CORE = (rf"[A-Za-z]{{1,2}}[{ASCII_DIGIT}][A-Za-z{ASCII_DIGIT}]?[{ASCII_SPACE}]*"
+                 rf"[{ASCII_DIGIT}][A-Za-z]{{2}}")
+MAY_HOLD_CONTACT = f"{SAFE_EMAIL}|{ASCII_PHONE}|{POSTCODE_CORE}"
+MAY_HOLD_EMAIL_OR_PHONE = f"{SAFE_EMAIL}|{ASCII_PHONE}"
+
 EMAIL_MARK = "[email removed]"
 PHONE_MARK = "[phone removed]"
 POSTCODE_MARK = "[postcode removed]"
 
 
 def redact(text: pd.Series) -> pd.Series:
-    text = replace_regex(text, EMAIL, ASCII_EMAIL, EMAIL_MARK)
-    text = replace_regex(text, PHONE, ASCII_PHONE, PHONE_MARK)
-    return replace_regex(text, FULL_POSTCODE, ASCII_FULL_POSTCODE, POSTCODE_MARK)
+    """Emails, then phone numbers, then full postcodes replaced by a mark (text.str.replace for each, in turn).
+
+    Each distinct value is redacted once (campaigns and short answers repeat).
+    """
+    text = text.astype("string")
+    encoded = pc.dictionary_encode(_arrow(text))
+    values = redact_values(encoded.dictionary).take(encoded.indices)
+    return pd.Series(pd.array(values, dtype="string"), index=text.index, name=text.name)
+
+
+def redact_values(values: pa.Array) -> pa.Array:
+    """redact() for an Arrow array of strings, value by value.
+
+    Only the values where one of the patterns may be found go through the three replacements: a value
+    in which none of them matches is left as it is by all three.
+    """
+    values = values.cast(pa.large_string())
+    rows = _maybe(values, MAY_HOLD_CONTACT)
+    if not len(rows):
+        return values
+    some = _series(values.take(pa.array(rows)))
+    some = replace_regex(some, EMAIL, ASCII_EMAIL, EMAIL_MARK)
+    some = replace_regex(some, PHONE, ASCII_PHONE, PHONE_MARK)
+    some = replace_regex(some, FULL_POSTCODE, ASCII_FULL_POSTCODE, POSTCODE_MARK)
+    return _put(values, rows, _arrow(some))
 
 
 def contains_contact_details(text: pd.Series) -> pd.Series:
     """True where an email address or phone number is still present (the free_text check)."""
-    return contains_regex(text, EMAIL, ASCII_EMAIL) | contains_regex(text, PHONE, ASCII_PHONE)
+    text = text.astype("string")
+    encoded = pc.dictionary_encode(_arrow(text))
+    values = encoded.dictionary
+    found = np.zeros(len(values) + 1, dtype=bool)   # the last: a missing value
+    rows = _maybe(values, MAY_HOLD_EMAIL_OR_PHONE)
+    if len(rows):
+        some = _series(values.take(pa.array(rows)))
+        found[rows] = (contains_regex(some, EMAIL, ASCII_EMAIL) | contains_regex(some, PHONE, ASCII_PHONE)).to_numpy()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    return pd.Series(found[codes], index=text.index, name=text.name)
+
+
+def _maybe(values: pa.Array, safe_pattern: str) -> np.ndarray:
+    """Rows with a character beyond the safe ones, or in which the pattern matches."""
+    found = pc.fill_null(pc.match_substring_regex(values, safe_pattern), False).to_numpy(zero_copy_only=False)
+    return np.flatnonzero(found | ~safe_mask(values))
+
+
+def _arrow(text: pd.Series) -> pa.Array:
+    values = pa.array(text, type=pa.large_string(), from_pandas=True)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _series(values: pa.Array) -> pd.Series:
+    return pd.Series(pd.array(values.cast(pa.large_string()), dtype="string"))
+
+
+def _put(values: pa.Array, rows: np.ndarray, replaced: pa.Array) -> pa.Array:
+    """values with the values at rows (ascending) replaced, in order: one new array, nothing concatenated."""
+    mask = np.zeros(len(values), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(values, pa.array(mask), replaced.cast(values.type))

@@ -98,6 +98,12 @@ def _examples(examples: pd.DataFrame, language: str) -> list[dict]:
     return themes
 
 
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """frame.to_dict("records"), built column by column (values as Python objects, as to_dict gives them)."""
+    columns = list(frame.columns)
+    return [dict(zip(columns, row)) for row in zip(*(frame[c].tolist() for c in columns))]
+
+
 def duplicate_summary(groups: pd.DataFrame) -> pd.DataFrame:
     """Per rule: how many groups, how many responses involved, how many removed."""
     summary = groups.groupby("rule", sort=False).agg(groups=("group_id", "nunique"), members=("response_id", "nunique"),
@@ -123,6 +129,6 @@ def render_report(language: str, *, survey: Survey, welsh: dict[str, str], publi
         examples=_examples(published["theme_examples"], language),
         duplicates=[{"rule": w["rules"].get(r["rule"], r["rule"]), "groups": r["groups"], "members": r["members"],
                      "removed": r["removed"]} for _, r in duplicates.iterrows()],
-        campaigns=published["free_text_campaigns"].to_dict("records"),
+        campaigns=_records(published["free_text_campaigns"]),
         method=method,
     )

@@ -19,6 +19,7 @@ import yaml
 from survey_app.definition import Survey
 
 from .dedupe import campaign_key
+from .safetext import SPACE_CLASS, WORD_CLASS, is_safe, safe_mask
 
 CODEBOOK_PATH = Path(__file__).resolve().parent / "themes.yaml"
 UNTAGGED = "untagged"
@@ -47,6 +48,9 @@ class Theme:
     # RE2 pattern of each keyword's first word in all its forms: a superset of `pattern`'s matches,
     # cheap to run over every answer, so the exact pattern only runs on the few candidates.
     prefilter: str
+    # `pattern` for RE2, exact on text made only of ASCII and the characters of etl/safetext.py (None
+    # when a keyword has a character outside them): such text needs no Python regex at all.
+    plain_pattern: str | None = None
 
 
 def mutations(word: str) -> set[str]:
@@ -64,13 +68,27 @@ def mutations(word: str) -> set[str]:
     return forms
 
 
+def _word_forms(keyword: str, welsh: bool) -> list[list[str]]:
+    words = keyword.rstrip("*").lower().split()
+    return [sorted(mutations(w), key=len, reverse=True) if welsh else [w] for w in words]
+
+
 def keyword_regex(keyword: str, welsh: bool) -> str:
     """Whole words, flexible spacing, a trailing * for any ending; every Welsh word in each of its mutations."""
     wildcard = keyword.endswith("*")
-    words = keyword.rstrip("*").lower().split()
-    forms = [sorted(mutations(w), key=len, reverse=True) if welsh else [w] for w in words]
-    body = r"\s+".join("(?:" + "|".join(re.escape(f) for f in word) + ")" for word in forms)
+    body = r"\s+".join("(?:" + "|".join(re.escape(f) for f in word) + ")" for word in _word_forms(keyword, welsh))
     return r"(?<!\w)" + body + (r"\w*" if wildcard else r"(?!\w)")
+
+
+def plain_keyword_regex(keyword: str, welsh: bool) -> str:
+    """keyword_regex for RE2 on safe text: no look-around, so the word boundaries are matched as characters.
+
+    Only whether an answer matches is asked, never where, so consuming the character before and after
+    the keyword (or the start and end of the text) finds the same answers; a trailing \\w* changes nothing.
+    """
+    body = f"[{SPACE_CLASS}]+".join("(?i:" + "|".join(re.escape(f) for f in word) + ")"
+                                    for word in _word_forms(keyword, welsh))
+    return body if keyword.endswith("*") else body + f"(?:[^{WORD_CLASS}]|$)"
 
 
 def _keywords(entry: dict) -> list[tuple[str, bool]]:
@@ -93,33 +111,74 @@ def load_codebook(path: Path | str = CODEBOOK_PATH) -> list[Theme]:
             raise ValueError(f"{path}: theme '{entry['id']}' has no keywords")
         first_words = sorted({form for keyword, welsh in _keywords(entry)
                               for form in _first_word_forms(keyword, welsh)}, key=len, reverse=True)
+        plain = None
+        if all(is_safe(form) for keyword, welsh in _keywords(entry) for word in _word_forms(keyword, welsh)
+               for form in word):
+            plain = f"(?:^|[^{WORD_CLASS}])(?:" + "|".join(plain_keyword_regex(k, w) for k, w in _keywords(entry)) + ")"
         themes.append(Theme(entry["id"], entry["label_en"], entry["label_cy"],
                             re.compile("|".join(parts), re.IGNORECASE),
-                            "(?i)" + "|".join(re.escape(f) for f in first_words)))
+                            "(?i)" + "|".join(re.escape(f) for f in first_words), plain))
     return themes
+
+
+def _normalised(values: pa.Array) -> pa.Array:
+    """NFC, and a typographic apostrophe as a plain one; ASCII values (most answers) are left as they are."""
+    ascii = pc.fill_null(pc.string_is_ascii(values), True).to_numpy(zero_copy_only=False)
+    if ascii.all():
+        return values
+    others = np.flatnonzero(~ascii)
+    fixed = (pd.Series(values.take(pa.array(others)).to_pylist(), dtype="string").str.normalize("NFC")
+             .str.replace("’", "'", regex=False))
+    positions = np.full(len(values), -1, dtype=np.int64)
+    positions[others] = np.arange(len(others))
+    combined = pa.concat_arrays([values, pa.array(fixed.to_numpy(dtype=object, na_value=None),
+                                                  type=pa.large_string())])
+    index = np.where(ascii, np.arange(len(values)), len(values) + positions)
+    return combined.take(pa.array(index))
 
 
 def tag(text: pd.Series, codebook: list[Theme]) -> pd.DataFrame:
     """One boolean column per theme (either language's keywords count: people mix languages).
 
-    Each distinct text is matched once: campaigns and short common answers repeat, and the
-    codebook's large alternations are the slowest part of the review outputs.
+    Each distinct text is matched once: campaigns and short common answers repeat. Text made only of
+    ASCII and the safe letters and symbols (nearly all of it) is matched by the RE2 form of each theme's
+    pattern; the rest by an RE2 prefilter and then Python's regex on the candidates it finds.
     """
-    codes, uniques = pd.factorize(text.astype("string"))
-    normal = pd.Series(uniques, dtype="string").str.normalize("NFC").str.replace("’", "'", regex=False)
+    encoded = pc.dictionary_encode(_large_strings(text))
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    normal = _normalised(encoded.dictionary)
     answered = codes >= 0
+    safe = safe_mask(normal)
+    safe_values, safe_rows = normal.filter(pa.array(safe)), np.flatnonzero(safe)
+    other_values, other_rows = normal.filter(pa.array(~safe)), np.flatnonzero(~safe)
     columns = {}
-    arrow = pa.array(normal.to_numpy(dtype=object, na_value=None), type=pa.large_string())
     for theme in codebook:
-        hits = pc.fill_null(pc.match_substring_regex(arrow, theme.prefilter), False).to_numpy(zero_copy_only=False)
-        candidates = np.flatnonzero(hits)
-        exact = normal.iloc[candidates].str.contains(theme.pattern).fillna(False).to_numpy(dtype=bool)
-        hits[:] = False
-        hits[candidates[exact]] = True
+        hits = np.zeros(len(normal), dtype=bool)
+        if theme.plain_pattern is None:
+            hits[:] = _prefiltered(normal, theme)
+        else:
+            hits[safe_rows] = pc.fill_null(pc.match_substring_regex(safe_values, theme.plain_pattern),
+                                           False).to_numpy(zero_copy_only=False)
+            hits[other_rows] = _prefiltered(other_values, theme)
         column = np.zeros(len(text), dtype=bool)
         column[answered] = hits[codes[answered]]
         columns[theme.id] = column
     return pd.DataFrame(columns, index=text.index)
+
+
+def _prefiltered(values: pa.Array, theme: Theme) -> np.ndarray:
+    """The exact pattern in Python's regex, only on the values that the RE2 prefilter finds."""
+    hits = pc.fill_null(pc.match_substring_regex(values, theme.prefilter), False).to_numpy(zero_copy_only=False)
+    candidates = np.flatnonzero(hits)
+    found = pd.Series(values.take(pa.array(candidates)).to_pylist(), dtype="object").str.contains(theme.pattern)
+    hits[:] = False
+    hits[candidates[found.to_numpy(dtype=bool)]] = True
+    return hits
+
+
+def _large_strings(text: pd.Series) -> pa.Array:
+    values = pa.array(text.astype("string"), type=pa.large_string(), from_pandas=True)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def themed_columns(survey: Survey) -> set[str]:
@@ -131,32 +190,68 @@ def themed_columns(survey: Survey) -> set[str]:
 def mark_campaign_text(free_text: pd.DataFrame) -> pd.Series:
     """True for the campaign's own pasted text: the commonest text (after normalising) among its members.
 
-    A campaign member's other answers are their own words and are counted like anyone else's.
+    A campaign member's other answers are their own words and are counted like anyone else's. Ties go
+    to the first (column, text key) in sorted order. Each distinct text is normalised once.
     """
-    members = free_text[free_text["campaign_id"].notna()]
-    keys = pd.DataFrame({"campaign_id": members["campaign_id"], "column": members["column"],
-                         "key": campaign_key(members["text"])})
-    sizes = keys.groupby(["campaign_id", "column", "key"]).size()
-    top = sizes.sort_values(ascending=False, kind="stable").reset_index().drop_duplicates("campaign_id")
-    top_keys = set(zip(top["campaign_id"], top["column"], top["key"]))
-    marked = pd.Series(False, index=free_text.index)
-    marked[members.index] = [k in top_keys for k in zip(keys["campaign_id"], keys["column"], keys["key"])]
-    return marked
+    member = free_text["campaign_id"].notna().to_numpy(dtype=bool)
+    members = free_text[member]
+    marked = np.zeros(len(free_text), dtype=bool)
+    if len(members):
+        texts, distinct = pd.factorize(members["text"])
+        keys = campaign_key(pd.Series(distinct, dtype=members["text"].dtype)).to_numpy(dtype=object, na_value=None)
+        codes = [_sorted_codes(members["campaign_id"]), _sorted_codes(members["column"]),
+                 _sorted_codes(pd.Series(np.append(keys, None)[texts], dtype="string"))]
+        counted = (codes[0] >= 0) & (codes[1] >= 0) & (codes[2] >= 0)
+        # One integer per (campaign, column, key) in sorted order: the order of groupby's groups.
+        group = np.full(len(members), -1, dtype=np.int64)
+        group[counted] = np.ravel_multi_index(tuple(c[counted] for c in codes),
+                                              tuple(int(c.max()) + 1 for c in codes))
+        groups, inverse = np.unique(group[counted], return_inverse=True)
+        sizes = np.bincount(inverse)
+        campaign = codes[0][counted][np.unique(inverse, return_index=True)[1]]
+        # The largest group of each campaign; among equal sizes, the first in sorted order.
+        ranked = np.lexsort((np.arange(len(groups)), -sizes, campaign))
+        top = ranked[np.concatenate([[True], campaign[ranked][1:] != campaign[ranked][:-1]])]
+        is_top = np.zeros(len(groups), dtype=bool)
+        is_top[top] = True
+        marked[np.flatnonzero(member)[counted]] = is_top[inverse]
+    return pd.Series(marked, index=free_text.index)
+
+
+def _sorted_codes(values: pd.Series) -> np.ndarray:
+    """Integer codes that sort as the values do (-1 for missing)."""
+    return np.asarray(pd.factorize(values, sort=True)[0], dtype=np.int64)
 
 
 def answer_units(free_text: pd.DataFrame, survey: Survey) -> pd.DataFrame:
-    """The answers to theme: everyone's own text, plus each campaign's text once, with its size."""
-    answers = free_text[free_text["column"].isin(themed_columns(survey))].copy()
-    campaign = mark_campaign_text(answers)
-    answers["campaign_size"] = 1
-    sizes = answers[campaign].groupby(["campaign_id", "column"])["response_id"].transform("size")
-    answers.loc[campaign, "campaign_size"] = sizes
-    answers["is_campaign"] = campaign
-    # One row per campaign: its first response stands for it (group and language included).
-    answers = answers.sort_values("response_id", kind="stable")
-    single = answers[~answers["is_campaign"]]
-    once = answers[answers["is_campaign"]].drop_duplicates(["campaign_id", "column"])
-    return pd.concat([single, once]).sort_values(["question_id", "response_id"], ignore_index=True)
+    """The answers to theme: everyone's own text, plus each campaign's text once, with its size.
+
+    The rows are chosen and ordered on the id columns first, and the frame is copied once, in that order.
+    """
+    themed = free_text["column"].isin(themed_columns(survey)).to_numpy(dtype=bool)
+    members = np.flatnonzero(themed & free_text["campaign_id"].notna().to_numpy(dtype=bool))
+    response_id = free_text["response_id"].to_numpy()
+    campaign = np.zeros(len(free_text), dtype=bool)
+    campaign[members] = mark_campaign_text(free_text.iloc[members]).to_numpy(dtype=bool)
+    campaign_size = np.ones(len(free_text), dtype=np.int64)
+    keep = themed & ~campaign
+    marked = np.flatnonzero(campaign)
+    if len(marked):
+        # One row per campaign: its first response stands for it (group and language included).
+        groups = pd.MultiIndex.from_arrays([free_text["campaign_id"].iloc[marked],
+                                            free_text["column"].iloc[marked]]).factorize()[0]
+        sizes = np.bincount(groups)
+        first = np.lexsort((response_id[marked], groups))
+        starts = first[np.concatenate([[True], groups[first][1:] != groups[first][:-1]])]
+        keep[marked[starts]] = True
+        campaign_size[marked[starts]] = sizes[groups[starts]]
+    rows = np.flatnonzero(keep)
+    question, _ = pd.factorize(free_text["question_id"].iloc[rows], sort=True)
+    rows = rows[np.lexsort((response_id[rows], question))]
+    units = free_text.take(rows).reset_index(drop=True)
+    units["campaign_size"] = campaign_size[rows]
+    units["is_campaign"] = campaign[rows]
+    return units
 
 
 @dataclass
@@ -185,16 +280,11 @@ def theme_counts(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, codebo
     `answers` counts each campaign once; `campaign_responses` is how many
     responses stand behind the campaigns counted in that cell.
     """
-    long = tags.assign(question_id=units["question_id"], respondent_group=units["respondent_group"].fillna("unknown"),
-                       language=units["language"].fillna("unknown"), campaign_size=units["campaign_size"],
-                       is_campaign=units["is_campaign"])
-    long = long.melt(id_vars=["question_id", "respondent_group", "language", "campaign_size", "is_campaign"],
-                     value_vars=list(tags.columns), var_name="theme_id", value_name="tagged")
-    long = long[long["tagged"]]
-    long["campaign_responses"] = long["campaign_size"].where(long["is_campaign"], 0)
     keys = ["question_id", "theme_id", "respondent_group", "language"]
-    cells = long.groupby(keys).agg(answers=("tagged", "size"), campaign_responses=("campaign_responses", "sum"))
-    totals = long.groupby(keys[:2]).agg(answers=("tagged", "size"), campaign_responses=("campaign_responses", "sum"))
+    cells = _tagged_cells(units, tags)
+    sums = {"answers": ("answers", "sum"), "campaign_responses": ("campaign_responses", "sum")}
+    totals = cells.groupby(keys[:2]).agg(**sums)
+    cells = cells.groupby(keys).agg(**sums)
     totals = totals.reset_index().assign(respondent_group=ALL, language=ALL)
     table = pd.concat([totals, cells.reset_index()], ignore_index=True)[keys + ["answers", "campaign_responses"]]
     table = table.merge(_labels(codebook), on="theme_id", how="left")
@@ -206,6 +296,41 @@ def theme_counts(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, codebo
     table.insert(0, "survey_id", survey.slug)
     return table[["survey_id", "question_id", "theme_id", "label_en", "label_cy", "respondent_group", "language",
                   "answers", "campaign_responses"]]
+
+
+def _tagged_cells(units: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
+    """One row per theme x question x group x language with a tagged answer: answers and campaign responses.
+
+    Counted with one bincount per theme over the cells' integer codes, rather than a long frame of every
+    answer x theme; each cell's keys are copied from one of its answers, so they keep the units' dtypes.
+    """
+    keys = pd.DataFrame({"question_id": units["question_id"],
+                         "respondent_group": units["respondent_group"].fillna("unknown"),
+                         "language": units["language"].fillna("unknown")})
+    codes = [np.asarray(pd.factorize(keys[column])[0], dtype=np.int64) for column in keys]
+    shape = tuple(int(c.max()) + 2 for c in codes) if len(keys) else (1, 1, 1)
+    cell = np.ravel_multi_index(tuple(c + 1 for c in codes), shape)
+    cells = int(np.prod(shape))
+    example = np.zeros(cells, dtype=np.int64)
+    example[cell[::-1]] = np.arange(len(cell))[::-1]
+    responses = np.where(units["is_campaign"].to_numpy(dtype=bool), units["campaign_size"].to_numpy(dtype=np.int64), 0)
+    theme, found, answers, campaign_responses = [], [], [], []
+    for position, column in enumerate(tags.columns):
+        tagged = tags[column].to_numpy(dtype=bool)
+        counts = np.bincount(cell[tagged], minlength=cells)
+        behind = np.bincount(cell[tagged], weights=responses[tagged], minlength=cells)
+        present = np.flatnonzero(counts)
+        theme.append(np.full(len(present), position))
+        found.append(present)
+        answers.append(counts[present])
+        campaign_responses.append(behind[present].astype(np.int64))
+    found = example[np.concatenate(found)] if found else np.zeros(0, dtype=np.int64)
+    table = keys.take(found).reset_index(drop=True)
+    table.insert(1, "theme_id", tags.columns.take(np.concatenate(theme) if theme else np.zeros(0, dtype=np.int64)))
+    table["answers"] = np.concatenate(answers) if answers else np.zeros(0, dtype=np.int64)
+    table["campaign_responses"] = (np.concatenate(campaign_responses) if campaign_responses
+                                   else np.zeros(0, dtype=np.int64))
+    return table
 
 
 def _order(survey: Survey, codebook: list[Theme]) -> tuple[dict, dict]:
@@ -221,8 +346,8 @@ def theme_examples(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, code
     People's own words come before campaign text, then longer answers (more to
     read) before shorter; ties go to the lower response id, so re-runs agree.
     """
-    long = tags.assign(_row=range(len(tags))).melt(id_vars="_row", var_name="theme_id", value_name="tagged")
-    long = long[long["tagged"]].join(units.reset_index(drop=True), on="_row")
+    long = _example_candidates(units, tags, per_theme)
+    long = long.join(units.reset_index(drop=True), on="_row")
     long = long.assign(_len=-long["text"].str.len())
     long = long.sort_values(["theme_id", "is_campaign", "_len", "response_id"])
     long["_lang_rank"] = long.groupby(["theme_id", "language"]).cumcount()
@@ -236,11 +361,41 @@ def theme_examples(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, code
                    "response_id", "is_campaign", "text"]].reset_index(drop=True)
 
 
+def _example_candidates(units: pd.DataFrame, tags: pd.DataFrame, per_theme: int) -> pd.DataFrame:
+    """(_row, theme_id, tagged) for the answers that could be picked as a theme's examples, theme by theme.
+
+    Only the first per_theme answers of each theme x language, in the order quotes are chosen, can be
+    picked: any later one has per_theme answers of its own language before it. Keeping just those makes
+    the sort and join over every tagged answer a sort of a few dozen rows.
+    """
+    length = units["text"].str.len().to_numpy(dtype=float, na_value=np.nan)
+    shorter = np.where(np.isnan(length), np.inf, -length)
+    rows = np.arange(len(units))
+    ranked = np.lexsort((rows, units["response_id"].to_numpy(), shorter, units["is_campaign"].to_numpy(dtype=bool)))
+    language, _ = pd.factorize(units["language"])
+    kept, theme = [], []
+    for position, column in enumerate(tags.columns):
+        candidates = ranked[tags[column].to_numpy(dtype=bool)[ranked]]
+        first = np.concatenate([np.flatnonzero(language[candidates] == code)[:per_theme]
+                                for code in np.unique(language[candidates])] or [np.zeros(0, dtype=np.int64)])
+        kept.append(np.sort(candidates[first]))
+        theme.append(np.full(len(first), position))
+    kept = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
+    theme = np.concatenate(theme) if theme else np.zeros(0, dtype=np.int64)
+    return pd.DataFrame({"_row": kept, "theme_id": tags.columns.take(theme), "tagged": True},
+                        index=np.arange(len(kept)))
+
+
 def campaign_table(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, codebook: list[Theme]) -> pd.DataFrame:
     """Each campaign once: the question, how many responses pasted its text, its themes and the text."""
     campaigns = units[units["is_campaign"]]
     labels = {t.id: t.label_en for t in codebook} | {UNTAGGED: UNTAGGED_LABELS[0]}
-    themes = tags.loc[campaigns.index].apply(lambda row: "; ".join(labels[t] for t in row.index[row]), axis=1)
+    # Each distinct combination of themes is written once.
+    ticked = tags.loc[campaigns.index].to_numpy(dtype=bool)
+    combinations, which = np.unique(ticked, axis=0, return_inverse=True)
+    names = np.array(["; ".join(labels[t] for t, on in zip(tags.columns, row) if on) for row in combinations] + [""],
+                     dtype=object)
+    themes = pd.Series(names[np.asarray(which, dtype=np.int64).reshape(-1)], index=campaigns.index, dtype=object)
     table = pd.DataFrame({
         "survey_id": survey.slug, "campaign_id": campaigns["campaign_id"], "question_id": campaigns["question_id"],
         "language": campaigns["language"], "campaign_size": campaigns["campaign_size"].astype("int64"),

@@ -82,3 +82,21 @@ def test_response_volume_by_day_language_and_link():
     assert table["responses"].sum() == 3
     day = table[table["day"] == "2026-11-03"]
     assert day[["language", "link_token", "responses"]].values.tolist() == [["en", "dropin", 1]]
+
+
+TRICKY = ["mail a.b+c@example.co.uk or 01267 234567", "SA1 1AAx@y.com", "SA1 1AA.x@y.com", "ŵyr@tŷ.cymru",
+          "ffoniwch 0٠١٢٣٤٥٦٧٨٩", "côd SA31 1AB", "SA31 1ABŵ", "e-bost: dŵr.tŷ@enghraifft.org a 07700 900123",
+          "01234567890@example.com", "plain words", "", None, "(01267) 234 567 SA31 1AB x@y.z", "SA311AB",
+          "Llanelli SA15 3AB’s", "+44 7700 900 123", "rhif 0\u00a01267\u00a0234567"]
+
+
+def test_redaction_is_each_pattern_replaced_in_turn():
+    """However it is run, redaction is the three replacements one after another, as Python's re makes them."""
+    from etl.redact import EMAIL, EMAIL_MARK, FULL_POSTCODE, PHONE, PHONE_MARK, POSTCODE_MARK
+
+    text = pd.Series(TRICKY, dtype="string")
+    expected = (text.astype(object).str.replace(EMAIL, EMAIL_MARK, regex=True)
+                .str.replace(PHONE, PHONE_MARK, regex=True).str.replace(FULL_POSTCODE, POSTCODE_MARK, regex=True))
+    assert redact(text).fillna("<missing>").tolist() == expected.fillna("<missing>").tolist()
+    found = text.astype(object).str.contains(EMAIL, regex=True) | text.astype(object).str.contains(PHONE, regex=True)
+    assert contains_contact_details(text).tolist() == [bool(v) if pd.notna(v) else False for v in found]

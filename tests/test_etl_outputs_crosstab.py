@@ -62,3 +62,19 @@ def test_only_closed_questions_in_definition_order(by_group):
     closed = [q.id for q in SURVEY.questions if q.is_closed]
     assert list(dict.fromkeys(by_group["question_id"])) == closed
     assert by_group.groupby("question_id")["respondent_group"].first().eq("all").all()
+
+
+def test_charts_drawn_once_and_relabelled_are_the_charts_drawn_in_each_language(by_group):
+    """Relabelling a drawn chart for the next language gives exactly the chart drawn in that language."""
+    from etl.charts import question_chart, question_charts
+    from etl.suppression import SuppressionRule, suppress_crosstab
+
+    rule = SuppressionRule(threshold=2)
+    table = suppress_crosstab(by_group, "respondent_group", rule)
+    names = {"en": {"public": "Public", "police": "Police"}, "cy": {"public": "Y cyhoedd", "police": "Heddlu"}}
+    questions = ["respondent_group", "dealing_problem", "concerns"]
+    charts = question_charts(table, questions, names, rule)
+    for language in ("en", "cy"):
+        for question in questions:
+            assert charts[language][question] == question_chart(table, question, language, names[language], rule)
+    assert charts["en"]["concerns"] != charts["cy"]["concerns"]

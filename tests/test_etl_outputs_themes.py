@@ -1,4 +1,6 @@
 """Theme tagging in English and Welsh, campaigns counted once, untagged answers counted."""
+import re
+
 import pandas as pd
 import pytest
 
@@ -100,3 +102,41 @@ def test_examples_show_both_languages_and_prefer_peoples_own_words(tables):
     assert set(police["language"]) == {"cy", "en"}
     assert not tables.examples.loc[tables.examples["theme_id"] == "policing_presence", "is_campaign"].any()
     assert len(police) <= 3
+
+
+def test_safe_characters_read_the_same_in_python_and_re2():
+    """Text made only of ASCII and the safe letters and symbols is tagged by RE2: the engines must agree there."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from etl.safetext import SAFE_LETTERS, SAFE_SYMBOLS, SPACE_CLASS, WORD_CLASS
+
+    characters = [chr(c) for c in range(128)] + list(SAFE_LETTERS + SAFE_SYMBOLS)
+    values = pa.array(characters, type=pa.large_string())
+
+    def re2(pattern):
+        return pc.match_substring_regex(values, pattern).to_pylist()
+
+    assert re2(f"^[{WORD_CLASS}]$") == [bool(re.fullmatch(r"\w", c)) for c in characters]
+    assert re2(f"^[{SPACE_CLASS}]$") == [bool(re.fullmatch(r"\s", c)) for c in characters]
+    assert re2(f"^[^{WORD_CLASS}]$") == [not re.fullmatch(r"\w", c) for c in characters]
+    assert re2("^[0-9]$") == [bool(re.fullmatch(r"\d", c)) for c in characters]
+    for letter in [c for c in characters if c.isalpha()]:
+        assert re2(f"^(?i:{re.escape(letter)})$") == [bool(re.fullmatch(re.escape(letter), c, re.IGNORECASE))
+                                                     for c in characters], letter
+
+
+@pytest.mark.parametrize("text", [
+    "gangs", "GANGS!", "gangland", "no-gang zone", "the gang_members", "County   lines", "county\tline",
+    "county-lines", "Ysgol", "hysgol", "yr ysgolion", "cocên", "COCÊN", "cocênau", "camerâu", "Camerâu’r",
+    "in the open", "in  the\nopen", "in the opening", "yn agored", "drop-in", "drop in", "dropin",
+    "support for", "support, for", "plant", "planted", "wait…", "“wait”", "£5 for weed", "treatment2",
+    "heddlu", "blismona", "ŵyr yn y dref", "café dealing", "dealing_", "_dealing", "İstanbul dealing",
+    "ſchool", "K", "plain\xa0sight", "plain sight", "ﬁnd", "",
+])
+def test_tagging_agrees_with_each_themes_python_pattern(text):
+    """However the answer is matched, its themes are those whose exact pattern finds a keyword in it."""
+    import unicodedata
+
+    normal = unicodedata.normalize("NFC", text).replace("’", "'")
+    assert themes_of(text) == {t.id for t in CODEBOOK if t.pattern.search(normal)}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
-from etl.read import query_frame
+from etl.read import query_frame, read_table_arrow
 from etl.redact import contains_contact_details
 
 from .resources import LlaisResource
@@ -109,11 +109,10 @@ def every_question_summarised(llais: LlaisResource) -> AssetCheckResult:
 
 @asset_check(asset="free_text", blocking=True, description="No email address or phone number is left in free_text.")
 def no_contact_details_in_free_text(llais: LlaisResource) -> AssetCheckResult:
-    conn = llais.analysis()
-    try:
-        text = query_frame(conn, "select response_id, text from free_text where survey_id = ?", [llais.survey_slug])
-    finally:
-        conn.close()
+    # Read through Arrow: over a million answers at 1M responses, several times quicker than row by row.
+    # Nothing else has the analysis database open while a check runs.
+    text = read_table_arrow(llais.analysis_database, "select response_id, text from free_text where survey_id = ?",
+                            [llais.survey_slug])
     leaks = text.loc[contains_contact_details(text["text"]), "response_id"] if len(text) else text["response_id"]
     return AssetCheckResult(passed=leaks.empty, metadata={
         "answers_with_contact_details": len(leaks),

@@ -10,7 +10,7 @@ from dagster import (AssetCheckResult, AssetExecutionContext, AssetOut, Configur
                      MetadataValue, Output, asset, asset_check, multi_asset)
 
 from etl import aggregate
-from etl.charts import question_chart
+from etl.charts import question_charts
 from etl.crosstab import crosstab, languages
 from etl.erasure import analysis_tables_with_references, erased_in_files, erased_in_tables, read_erased_references
 from etl.profile import respondent_profile as profile_table
@@ -135,9 +135,11 @@ def review_report(context: AssetExecutionContext, llais: LlaisResource,
     counts, duplicates = _counts(llais), duplicate_summary(_table(llais, "duplicate_groups"))
     metadata = {}
     paths = []
+    # Each figure is drawn once and relabelled for the other language.
+    charts_by_language = question_charts(published["crosstab_group"], [q.id for q in survey.questions if q.is_closed],
+                                         {language: names[language] for language in LANGUAGES}, rule)
     for language in LANGUAGES:
-        charts = {q.id: question_chart(published["crosstab_group"], q.id, language, names[language], rule)
-                  for q in survey.questions if q.is_closed}
+        charts = charts_by_language[language]
         for question_id, png in charts.items():
             path = _write(review.chart_path(llais, language, question_id), png)
             # English charts are shown in the UI; the Welsh ones are linked, to keep the event log small.

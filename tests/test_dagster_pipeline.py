@@ -177,3 +177,20 @@ def test_corrupt_and_old_version_rows_are_reported_not_crashed_on(tmp_path):
     assert 5 not in clean.index
     assert clean.loc[9, "flag_old_version"] == 1
     assert check_results(result)["clean_reconciles_with_raw"].passed
+
+
+def test_contact_details_left_in_free_text_fail_the_check(tmp_path):
+    from dagster_project.checks import no_contact_details_in_free_text
+    from etl.tables import connect_analysis, replace_table
+
+    analysis_db = tmp_path / "analysis.db"
+    conn = connect_analysis(analysis_db)
+    replace_table(conn, "free_text", pd.DataFrame({
+        "survey_id": [SURVEY.slug] * 3, "response_id": [1, 2, 3],
+        "text": ["more police on foot", "email me at jo@example.org", "ring 07700 900123"]}), SURVEY.slug)
+    conn.close()
+    llais = LlaisResource(survey_database=str(tmp_path / "responses.db"), analysis_database=str(analysis_db))
+    result = no_contact_details_in_free_text(llais=llais)
+    assert not result.passed
+    assert result.metadata["answers_with_contact_details"].value == 2
+    assert result.metadata["response_ids"].value == [2, 3]

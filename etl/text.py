@@ -156,7 +156,9 @@ def _distinct_words(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarra
     if len(blank):
         pairs = pairs[word != blank[0]]
     pairs = np.sort(pairs)
-    pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if len(pairs) else pairs
+    first = np.ones(len(pairs), dtype=bool)
+    first[1:] = pairs[1:] != pairs[:-1]
+    pairs = pairs[first] if len(pairs) else pairs
     return order, pairs // vocabulary, pairs % vocabulary, vocabulary
 
 
@@ -219,6 +221,8 @@ def _ascii_words_spaced(values: pa.LargeStringArray) -> pa.LargeStringArray:
 
 def _ascii_word_set_keys(values: pa.Array) -> pa.Array:
     """word_set_key for ASCII values, in Arrow and numpy: every value's words split, de-duplicated and sorted at once."""
+    if len(values) == 0:
+        return pa.array([], type=pa.large_string())
     words = pc.ascii_split_whitespace(_ascii_words_spaced(values))
     encoded = pc.dictionary_encode(pc.list_flatten(words))
     vocabulary = encoded.dictionary.take(pc.sort_indices(encoded.dictionary))
@@ -227,7 +231,9 @@ def _ascii_word_set_keys(values: pa.Array) -> pa.Array:
     # One integer per (value, word) pair, sorted by value then word; a repeated word follows its first copy.
     pairs = np.sort(pc.list_parent_indices(words).to_numpy().astype(np.int64) * len(vocabulary)
                     + rank[encoded.indices.to_numpy(zero_copy_only=False)])
-    pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])]
+    first = np.ones(len(pairs), dtype=bool)
+    first[1:] = pairs[1:] != pairs[:-1]
+    pairs = pairs[first]
     row, word = np.divmod(pairs, len(vocabulary))
     word_list = vocabulary.take(pa.array(word))
     # Splitting leaves "" at the ends; in sorted order it is a value's first word, if it is there.

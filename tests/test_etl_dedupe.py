@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from etl import text
 from etl.clean import clean_responses
@@ -136,3 +137,13 @@ def test_dedupe_finds_the_same_groups_in_arrow_strings_as_in_python_strings():
     assert from_arrow.responses["id"].tolist() == from_objects.responses["id"].tolist()
     assert from_arrow.responses["campaign_id"].tolist() == from_objects.responses["campaign_id"].tolist()
     assert set(from_arrow.groups["rule"]) == {"exact_resubmission", "same_person_email", "campaign"}
+
+
+@pytest.mark.parametrize("values", [[], [None], ["  ...  "], ["Ŵyn, ŷd ac ôl"], ["Ŵyn ŷd", None, "ŷd ŵyn!"]])
+def test_word_set_keys_of_edge_cases(values):
+    from etl.text import word_set_key
+
+    keys = word_set_key(pd.Series(values, dtype="string"))
+    assert len(keys) == len(values)
+    if values == ["Ŵyn ŷd", None, "ŷd ŵyn!"]:
+        assert keys[0] == keys[2] and pd.isna(keys[1])

@@ -1,7 +1,10 @@
 """Resources: where the survey and analysis databases are, and which survey to analyse."""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -85,6 +88,7 @@ class AnalysisTableIOManager(ConfigurableIOManager):
         path = self._parquet(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         staging = path.with_suffix(".parquet.tmp")
+        _release_freed_memory()  # the step's temporaries, before the output's own copies are made
         # The Parquet copy is written while a child process writes the table (Arrow releases
         # the GIL), and takes its place only once the table is published.
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -100,7 +104,7 @@ class AnalysisTableIOManager(ConfigurableIOManager):
                                         + (" (a view)" if name == deduplicated_view.NAME else "")),
             "preview": MetadataValue.md(markdown_preview(obj)),
         })
-        _release_arrow_memory()
+        _release_freed_memory()
 
     def _publish(self, name: str, frame: pd.DataFrame) -> None:
         conn = connect_analysis(self.analysis_database)
@@ -118,7 +122,7 @@ class AnalysisTableIOManager(ConfigurableIOManager):
         path = self._parquet(name)
         if not path.is_file():
             raise FileNotFoundError(f"{name} has not been materialised yet (no {path})")
-        _release_arrow_memory()
+        _release_freed_memory()
         wanted = context.definition_metadata.get("columns")
         return pd.read_parquet(path, columns=self._columns(path, wanted) if wanted else None)
 
@@ -129,10 +133,23 @@ class AnalysisTableIOManager(ConfigurableIOManager):
         return [name for name in pq.read_schema(path).names if name in set(wanted)]
 
 
-def _release_arrow_memory() -> None:
-    """Hand the pages Arrow's allocator kept from freed frames back to the system.
+def _release_freed_memory() -> None:
+    """Hand the pages the allocators kept from freed frames back to the system.
 
-    mimalloc keeps them for reuse; after a million-row step that is over a gigabyte
-    still resident while the next step loads its own input.
+    Arrow's mimalloc keeps them for reuse, and so does the C library's malloc (numpy's
+    temporaries); after a million-row step that is a large share of memory still resident
+    while the next output is written or the next step loads its input.
     """
     pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+_LIBC = _libc() if sys.platform.startswith("linux") else None

@@ -25,5 +25,6 @@ WHERE NOT EXISTS (SELECT 1 FROM duplicate_groups AS d
                   WHERE e.survey_id = c.survey_id AND e.response_id = c.id)
 """
 
-# Lookups the view makes once per clean response.
-INDEXES = {"duplicate_groups": ("survey_id", "response_id"), "excluded_responses": ("survey_id", "response_id")}
+# Lookups the view (and its reconciliation check) make by response id.
+INDEXES = {"responses_clean": ("survey_id", "id"), "duplicate_groups": ("survey_id", "response_id"),
+           "excluded_responses": ("survey_id", "response_id")}

@@ -194,3 +194,23 @@ def test_contact_details_left_in_free_text_fail_the_check(tmp_path):
     assert not result.passed
     assert result.metadata["answers_with_contact_details"].value == 2
     assert result.metadata["response_ids"].value == [2, 3]
+
+
+def test_a_set_aside_response_that_is_not_a_clean_one_fails_reconciliation(tmp_path):
+    from dagster_project.checks import deduplicated_reconciles_with_clean
+    from etl.tables import connect_analysis, replace_table
+
+    analysis_db = tmp_path / "analysis.db"
+    conn = connect_analysis(analysis_db)
+    slug = SURVEY.slug
+    replace_table(conn, "responses_clean", pd.DataFrame({"survey_id": [slug] * 4, "id": [1, 2, 3, 4]}), slug)
+    replace_table(conn, "duplicate_groups", pd.DataFrame({
+        "survey_id": [slug] * 3, "group_id": ["e1", "e1", "e2"], "rule": ["exact_resubmission"] * 3,
+        "response_id": [1, 2, 9], "removed": [0, 1, 1]}), slug)
+    replace_table(conn, "excluded_responses", pd.DataFrame({"survey_id": [slug], "response_id": [2]}), slug)
+    conn.close()
+    llais = LlaisResource(survey_database=str(tmp_path / "responses.db"), analysis_database=str(analysis_db))
+    result = deduplicated_reconciles_with_clean(llais=llais)
+    assert not result.passed
+    assert result.metadata["set_aside_but_not_clean"].value == 1   # response 9
+    assert result.metadata["removed_and_excluded"].value == 1      # response 2

@@ -20,6 +20,21 @@ FOR_FREE_TEXT = {"responses_deduplicated": AssetIn(metadata=reads(ANSWERS, *BREA
 FOR_VOLUME = {"responses_deduplicated": AssetIn(metadata=reads(
     "id", "survey_id", "submitted_at", "language", "link_token", "link_organisation"))}
 FOR_PROFILE = {"responses_deduplicated": AssetIn(metadata=reads(*BREAKDOWNS, "link_token", "link_channel"))}
+# Deduplication itself also compares clients by fingerprint.
+DEDUPLICATION_READS = ("fingerprint", "submitted_at", "email_key")
+
+
+def handed_on(frame: pd.DataFrame, survey) -> pd.DataFrame:
+    """The columns of the clean responses that deduplication or any output reads.
+
+    The deduplicated frame is only handed to downstream assets (the published view has every
+    column); leaving out references, keys, timestamps and flag reasons keeps a million kept
+    rows about 0.1 GB smaller while the step holds both them and its input.
+    """
+    wanted = set(DEDUPLICATION_READS) | set(survey.answer_columns())
+    for ins in (FOR_SUMMARIES, FOR_FREE_TEXT, FOR_VOLUME, FOR_PROFILE):
+        wanted |= set(ins["responses_deduplicated"].metadata["columns"]) - {ANSWERS}
+    return frame[[c for c in frame.columns if c in wanted]]
 
 
 @asset(group_name=GROUP, kinds={"pandas", "sqlite"})
@@ -66,8 +81,9 @@ def responses_clean(raw_responses: pd.DataFrame, llais: LlaisResource):
 )
 def responses_deduplicated(responses_clean: pd.DataFrame, llais: LlaisResource):
     # Likely automated submissions are kept in the survey database but not counted.
+    survey = llais.survey()
     kept, excluded = split_intake_flagged(responses_clean)
-    result = deduplicate(kept, llais.survey())
+    result = deduplicate(handed_on(kept, survey), survey)
     by_rule = result.groups.groupby("rule")["removed"].agg(["size", "sum"])
     yield Output(excluded, output_name="excluded_responses", metadata={
         "excluded": MetadataValue.int(len(excluded)),

@@ -20,20 +20,23 @@ FOR_FREE_TEXT = {"responses_deduplicated": AssetIn(metadata=reads(ANSWERS, *BREA
 FOR_VOLUME = {"responses_deduplicated": AssetIn(metadata=reads(
     "id", "survey_id", "submitted_at", "language", "link_token", "link_organisation"))}
 FOR_PROFILE = {"responses_deduplicated": AssetIn(metadata=reads(*BREAKDOWNS, "link_token", "link_channel"))}
-# Deduplication itself also compares clients by fingerprint.
+# Deduplication itself also compares clients by fingerprint; the intake exclusions read the flags.
 DEDUPLICATION_READS = ("fingerprint", "submitted_at", "email_key")
+EXCLUSION_READS = ("survey_id", "id", "reference", "flag_intake", "flag_reasons")
+OUTPUT_READS = sorted({column for ins in (FOR_SUMMARIES, FOR_FREE_TEXT, FOR_VOLUME, FOR_PROFILE)
+                       for column in ins["responses_deduplicated"].metadata["columns"]} - {ANSWERS})
+FOR_DEDUPLICATION = {"responses_clean": AssetIn(metadata=reads(
+    ANSWERS, *OUTPUT_READS, *DEDUPLICATION_READS, *EXCLUSION_READS))}
 
 
 def handed_on(frame: pd.DataFrame, survey) -> pd.DataFrame:
     """The columns of the clean responses that deduplication or any output reads.
 
     The deduplicated frame is only handed to downstream assets (the published view has every
-    column); leaving out references, keys, timestamps and flag reasons keeps a million kept
-    rows about 0.1 GB smaller while the step holds both them and its input.
+    column); leaving out references and flag reasons keeps a million kept rows smaller while
+    the step holds both them and its input.
     """
-    wanted = set(DEDUPLICATION_READS) | set(survey.answer_columns())
-    for ins in (FOR_SUMMARIES, FOR_FREE_TEXT, FOR_VOLUME, FOR_PROFILE):
-        wanted |= set(ins["responses_deduplicated"].metadata["columns"]) - {ANSWERS}
+    wanted = {*survey.answer_columns(), *OUTPUT_READS, *DEDUPLICATION_READS}
     return frame[[c for c in frame.columns if c in wanted]]
 
 
@@ -70,6 +73,7 @@ def responses_clean(raw_responses: pd.DataFrame, llais: LlaisResource):
 
 @multi_asset(
     group_name=GROUP,
+    ins=FOR_DEDUPLICATION,
     outs={
         "responses_deduplicated": AssetOut(description="Clean responses with duplicate copies removed; "
                                                        "campaign responses kept and marked."),

@@ -29,15 +29,15 @@ FOR_DEDUPLICATION = {"responses_clean": AssetIn(metadata=reads(
     ANSWERS, *OUTPUT_READS, *DEDUPLICATION_READS, *EXCLUSION_READS))}
 
 
-def handed_on(frame: pd.DataFrame, survey) -> pd.DataFrame:
-    """The columns of the clean responses that deduplication or any output reads.
+def handed_on(frame: pd.DataFrame) -> pd.DataFrame:
+    """The clean responses without the columns only the intake exclusions read.
 
     The deduplicated frame is only handed to downstream assets (the published view has every
     column); leaving out references and flag reasons keeps a million kept rows smaller while
     the step holds both them and its input.
     """
-    wanted = {*survey.answer_columns(), *OUTPUT_READS, *DEDUPLICATION_READS}
-    return frame[[c for c in frame.columns if c in wanted]]
+    exclusion_only = set(EXCLUSION_READS) - set(OUTPUT_READS) - set(DEDUPLICATION_READS)
+    return frame.drop(columns=[c for c in frame.columns if c in exclusion_only])
 
 
 @asset(group_name=GROUP, kinds={"pandas", "sqlite"})
@@ -87,7 +87,7 @@ def responses_deduplicated(responses_clean: pd.DataFrame, llais: LlaisResource):
     # Likely automated submissions are kept in the survey database but not counted.
     survey = llais.survey()
     kept, excluded = split_intake_flagged(responses_clean)
-    result = deduplicate(handed_on(kept, survey), survey)
+    result = deduplicate(handed_on(kept), survey)
     by_rule = result.groups.groupby("rule")["removed"].agg(["size", "sum"])
     yield Output(excluded, output_name="excluded_responses", metadata={
         "excluded": MetadataValue.int(len(excluded)),

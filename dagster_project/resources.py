@@ -15,12 +15,14 @@ from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, M
 
 from etl import deduplicated_view
 from etl.labels import TRANSLATIONS_DIR, welsh_catalog
+from etl.read import copy_responses
 from etl.tables import connect_analysis, replace_table, replace_view
 from survey_app.definition import SURVEYS_DIR, Survey, load_surveys
 
 from .preview import markdown_preview
 
 DEFAULT_SURVEY = "drugs-review"
+RAW_RESPONSES = "raw_responses"
 # In an input's `columns` metadata, stands for every answer column of the survey.
 ANSWERS = "<answers>"
 
@@ -72,10 +74,13 @@ class AnalysisTableIOManager(ConfigurableIOManager):
     copy keeps dtypes (categoricals, nullable integers) and loads far faster
     than SQLite, so downstream assets get exactly the frame that was written.
     `responses_deduplicated` is published as a view over the clean responses
-    and the duplicate groups (see etl/deduplicated_view.py), not a third copy.
+    and the duplicate groups (see etl/deduplicated_view.py), not a third copy;
+    `raw_responses` is copied by SQLite from the survey database it was read from
+    (or written from the frame, if a response read has been erased since).
     """
 
     analysis_database: str
+    survey_database: str
     survey_slug: str = DEFAULT_SURVEY
     surveys_dir: str = str(SURVEYS_DIR)
 
@@ -111,6 +116,9 @@ class AnalysisTableIOManager(ConfigurableIOManager):
         try:
             if name == deduplicated_view.NAME:
                 replace_view(conn, name, deduplicated_view.SELECT)
+            elif name == RAW_RESPONSES:
+                replace_table(conn, name, frame, self.survey_slug, fill=lambda conn, staging: copy_responses(
+                    conn, staging, self.survey_database, frame))
             else:
                 replace_table(conn, name, frame, self.survey_slug,
                               index=deduplicated_view.INDEXES.get(name, ("survey_id",)))

@@ -5,7 +5,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import adbc_driver_sqlite.dbapi
@@ -20,7 +20,8 @@ INGEST_SCRIPT = Path(__file__).with_name("ingest.py")
 def connect_analysis(path: Path | str) -> sqlite3.Connection:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+    # A URI, so that ATTACH can open another database read-only (see etl.read.copy_responses).
+    conn = sqlite3.connect(path.resolve().as_uri(), uri=True, timeout=30, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     # A table is replaced by dropping it and renaming its staging copy. Modern RENAME re-checks
@@ -157,13 +158,17 @@ def _ingest_through_scratch(conn: sqlite3.Connection, database: Path, staging: s
 
 
 def replace_table(conn: sqlite3.Connection, name: str, frame: pd.DataFrame, survey_id: str,
-                  direct_rows: int = DIRECT_WRITE_ROWS, index: tuple[str, ...] = ("survey_id",)) -> None:
+                  direct_rows: int = DIRECT_WRITE_ROWS, index: tuple[str, ...] = ("survey_id",),
+                  fill: Callable[[sqlite3.Connection, str], bool] | None = None) -> None:
     """Replace one survey's rows of a table in one transaction.
 
     The new rows go into a staging table with the other surveys' rows copied
     across, which then takes the table's place: a reader sees the old table or
     the new one, never half of one, and other consultations' rows survive.
     `index` names the columns of the table's one index (survey_id first).
+    `fill(conn, staging)`, when given, writes the frame's rows into the staging table
+    a faster way than value by value (the table is still typed from the frame); when
+    it returns False, having written nothing, the rows are written from the frame.
     """
     staging = f"_staging_{name}"
     types = {c: sqlite_type(frame[c]) for c in frame.columns}
@@ -175,7 +180,8 @@ def replace_table(conn: sqlite3.Connection, name: str, frame: pd.DataFrame, surv
     # The staging table is filled first, outside the swap: no reader looks at it.
     conn.execute(f'DROP TABLE IF EXISTS "{staging}"')
     conn.execute(f'CREATE TABLE "{staging}" ({definition})')
-    _fill_staging(conn, staging, frame, direct_rows)
+    if fill is None or not fill(conn, staging):
+        _fill_staging(conn, staging, frame, direct_rows)
     conn.execute("BEGIN IMMEDIATE")
     try:
         if has_survey_id:

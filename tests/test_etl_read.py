@@ -26,3 +26,65 @@ def test_keys_hide_the_address_and_differ_between_surveys():
     (key,) = keys("jo@example.org")
     assert "jo" not in key and len(key) == 24
     assert keys("jo@example.org", survey="another-survey") != [key]
+
+
+def copy_after_changes(tmp_path, erase: bool):
+    """Read a small survey (two responses through a provider's link), let a response arrive
+    (and one be erased) after the read, then publish the raw table by copying."""
+    import datetime as dt
+    import sqlite3
+
+    from etl import synthetic
+    from etl.read import copy_responses, read_responses
+    from etl.tables import connect_analysis, replace_table
+    from survey_app import storage
+    from survey_app.links import create_link
+    from tests.etl_fixtures import SURVEY
+
+    survey_db = tmp_path / "responses.db"
+    synthetic.write(survey_db, SURVEY, 60, seed=3)
+    link = create_link(storage.connect(survey_db), SURVEY, "Dyfed Drug and Alcohol Service", "poster",
+                       dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)).link
+    with sqlite3.connect(survey_db) as conn:
+        conn.execute("update responses set link_token = ? where id in (1, 2)", [link.token])
+    frame = read_responses(survey_db, SURVEY.slug)
+    with sqlite3.connect(survey_db) as conn:
+        others = ", ".join(f'"{row[1]}"' for row in conn.execute("pragma table_info(responses)")
+                           if row[1] not in ("id", "reference", "submission_key"))
+        conn.execute(f"insert into responses (reference, submission_key, {others}) "
+                     f"select 'ZZZZ-ZZZZ', 'late-arrival', {others} from responses where id = 6")
+        if erase:
+            conn.execute("delete from responses where id = 5")
+    analysis = connect_analysis(tmp_path / "analysis.db")
+    copied = []
+
+    def fill(conn, staging):
+        copied.append(copy_responses(conn, staging, survey_db, frame))
+        return copied[-1]
+
+    replace_table(analysis, "raw_responses", frame, SURVEY.slug, fill=fill)
+    table = pd.read_sql("select * from raw_responses", analysis)
+    analysis.close()
+    return frame, table, copied[0]
+
+
+def assert_table_is_frame(table: pd.DataFrame, frame: pd.DataFrame) -> None:
+    assert list(table.columns) == list(frame.columns)
+    as_text = lambda f: f.astype("string").fillna("<null>").reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(as_text(table), as_text(frame), check_dtype=False)
+
+
+def test_raw_table_is_copied_with_the_keys_and_links_read_and_without_late_arrivals(tmp_path):
+    frame, table, copied = copy_after_changes(tmp_path, erase=False)
+    assert copied
+    assert "ZZZZ-ZZZZ" not in set(table["reference"])
+    assert table["email_key"].notna().sum() > 0
+    assert table.set_index("id").loc[[1, 2], "link_organisation"].tolist() == ["Dyfed Drug and Alcohol Service"] * 2
+    assert_table_is_frame(table, frame)
+
+
+def test_raw_table_is_written_from_the_frame_when_a_response_read_was_erased_since(tmp_path):
+    """The table must match what downstream assets were handed; the next refresh drops the erased response."""
+    frame, table, copied = copy_after_changes(tmp_path, erase=True)
+    assert not copied
+    assert_table_is_frame(table, frame)

@@ -7,6 +7,7 @@ question and what is wrong. This module must not import Flask: the ETL uses it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -410,7 +411,20 @@ def parse_survey(data: Any, path: Path | str = "<survey>") -> Survey:
 
 
 def load_survey(path: Path | str) -> Survey:
+    """The survey defined in a YAML file; parsed again only when the file changes.
+
+    Every asset and check asks for the definition, and parsing it cost ~0.1 s a time.
+    """
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise DefinitionError(f"{path}: cannot be read: {exc.strerror}") from exc
+    return _parsed_survey(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_survey(path: Path, mtime_ns: int, size: int) -> Survey:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

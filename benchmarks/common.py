@@ -11,14 +11,36 @@ RESULTS_DIR = Path(os.environ.get("BENCH_DIR", "var/bench"))
 
 
 def rss_mb() -> float:
-    """Resident memory of this process now (Linux /proc)."""
-    with open("/proc/self/statm") as statm:
-        pages = int(statm.read().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    """Resident memory of this process and every process it started (Linux /proc), now.
+
+    The ETL writes its largest tables through a child process; its memory counts too.
+    """
+    return sum(_rss_pages(pid) for pid in _process_tree(os.getpid())) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _process_tree(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                pending.extend(int(child) for child in task.read_text().split())
+            except OSError:
+                pass  # the process or thread ended while being read
+    return found
+
+
+def _rss_pages(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1])
+    except (OSError, IndexError):
+        return 0
 
 
 class MemorySampler:
-    """Samples RSS every few milliseconds in a thread, so each step's peak can be read afterwards."""
+    """Samples RSS (with child processes) every few milliseconds in a thread, so each step's peak can be read afterwards."""
 
     def __init__(self, interval: float = 0.02):
         self.interval = interval

@@ -183,16 +183,17 @@ def _load_tables(llais: LlaisResource) -> dict[str, pd.DataFrame]:
 def _counts(llais: LlaisResource) -> dict[str, int]:
     conn = llais.analysis()
     try:
-        def one(sql: str) -> int:
-            return int(conn.execute(sql, [llais.survey_slug]).fetchone()[0] or 0)
+        def row(sql: str) -> list[int]:
+            return [int(value or 0) for value in conn.execute(sql, [llais.survey_slug]).fetchone()]
+        # responses_deduplicated is a view over a million rows: both of its counts come from one pass.
+        analysed, campaign = row("select count(*), count(campaign_id) from responses_deduplicated where survey_id = ?")
         return {
-            "responses_received": one("select count(*) from raw_responses where survey_id = ?"),
-            "quarantined": one("select count(distinct response_id) from quarantined_responses where survey_id = ?"),
-            "duplicates_removed": one("select count(distinct response_id) from duplicate_groups "
-                                      "where survey_id = ? and removed = 1"),
-            "responses_analysed": one("select count(*) from responses_deduplicated where survey_id = ?"),
-            "campaign_responses": one("select count(*) from responses_deduplicated "
-                                      "where survey_id = ? and campaign_id is not null"),
+            "responses_received": row("select count(*) from raw_responses where survey_id = ?")[0],
+            "quarantined": row("select count(distinct response_id) from quarantined_responses where survey_id = ?")[0],
+            "duplicates_removed": row("select count(distinct response_id) from duplicate_groups "
+                                      "where survey_id = ? and removed = 1")[0],
+            "responses_analysed": analysed,
+            "campaign_responses": campaign,
         }
     finally:
         conn.close()

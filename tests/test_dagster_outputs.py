@@ -130,3 +130,15 @@ def test_a_stricter_threshold_in_configuration_reaches_the_workbook(outputs, tmp
     numbers = pd.to_numeric(area["count"], errors="coerce")
     assert (area["count"] == "<10").any() and not numbers.between(1, 9).any()
     assert SuppressionRule(10, "<10").describe("cy").startswith("Mae niferoedd o 1 i 9")
+
+
+def test_report_counts_are_the_deduplicated_responses_and_their_campaign_members(outputs):
+    from dagster_project.outputs import _counts
+
+    analysis_db, _, _ = outputs
+    deduplicated = table(analysis_db, "responses_deduplicated")
+    counts = _counts(LlaisResource(survey_database=str(analysis_db.parent / "responses.db"),
+                                   analysis_database=str(analysis_db)))
+    assert counts["responses_analysed"] == len(deduplicated)
+    assert counts["campaign_responses"] == deduplicated["campaign_id"].notna().sum() > 0
+    assert counts["responses_received"] == COUNT

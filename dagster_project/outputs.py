@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 import pandas as pd
-from dagster import (AssetCheckResult, AssetExecutionContext, AssetOut, ConfigurableResource, MaterializeResult,
-                     MetadataValue, Output, asset, asset_check, multi_asset)
+from dagster import (AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetOut, ConfigurableResource,
+                     MaterializeResult, MetadataValue, Output, asset, asset_check, multi_asset, multi_asset_check)
 
 from etl import aggregate
 from etl.charts import question_charts
@@ -199,30 +199,43 @@ def _counts(llais: LlaisResource) -> dict[str, int]:
         conn.close()
 
 
-@asset_check(asset="review_workbook", blocking=True,
-             description="No count from 1 to threshold-1 is shown in any published sheet or CSV.")
-def no_small_counts_published(llais: LlaisResource, review: ReviewOutputsResource) -> AssetCheckResult:
+@multi_asset_check(specs=[
+    AssetCheckSpec("no_small_counts_published", asset="review_workbook", blocking=True,
+                   description="No count from 1 to threshold-1 is shown in any published sheet or CSV."),
+    AssetCheckSpec("workbook_matches_analysis_tables", asset="review_workbook", blocking=True,
+                   description="The workbook opens with openpyxl; its sheets are the published analysis tables, "
+                               "row for row, and every question in them is in the survey definition."),
+])
+def review_workbook_checks(llais: LlaisResource, review: ReviewOutputsResource):
+    """Both workbook checks in one step, so the workbook is read back (with openpyxl) once, not once per check."""
     folder = review.folder(llais)
     sheets = read_sheets(folder / WORKBOOK_NAME)
+    yield _no_small_counts_published(sheets, folder, review)
+    yield _workbook_matches_analysis_tables(sheets, llais)
+
+
+def _no_small_counts_published(sheets: dict[str, pd.DataFrame], folder: Path,
+                               review: ReviewOutputsResource) -> AssetCheckResult:
     csvs = {name: pd.read_csv(folder / "csv" / f"{name}.csv", dtype=str, keep_default_na=False) for name in PUBLISHED}
     in_sheets, in_csvs = small_counts_left(sheets, review.rule()), small_counts_left(csvs, review.rule())
-    return AssetCheckResult(passed=not any(in_sheets.values()) and not any(in_csvs.values()), metadata={
-        "small_counts_in_sheets": MetadataValue.json(in_sheets), "small_counts_in_csvs": MetadataValue.json(in_csvs)})
+    return AssetCheckResult(
+        asset_key="review_workbook", check_name="no_small_counts_published",
+        passed=not any(in_sheets.values()) and not any(in_csvs.values()), metadata={
+            "small_counts_in_sheets": MetadataValue.json(in_sheets),
+            "small_counts_in_csvs": MetadataValue.json(in_csvs)})
 
 
-@asset_check(asset="review_workbook", blocking=True,
-             description="The workbook opens with openpyxl; its sheets are the published analysis tables, row for "
-                         "row, and every question in them is in the survey definition.")
-def workbook_matches_analysis_tables(llais: LlaisResource, review: ReviewOutputsResource) -> AssetCheckResult:
-    sheets = read_sheets(review.folder(llais) / WORKBOOK_NAME)
+def _workbook_matches_analysis_tables(sheets: dict[str, pd.DataFrame], llais: LlaisResource) -> AssetCheckResult:
     rows = {name: len(_table(llais, name)) for name in PUBLISHED}
     mismatched = sorted(n for n in set(PUBLISHED) | set(sheets) if rows.get(n) != len(sheets.get(n, ())))
     known = {q.id for q in llais.survey().questions}
     unknown = sorted({str(q) for frame in sheets.values() if "question_id" in frame
                       for q in frame["question_id"].dropna().unique()} - known)
-    return AssetCheckResult(passed=not mismatched and not unknown, metadata={
-        "sheets": MetadataValue.json(sorted(sheets)), "sheets_not_matching_tables": MetadataValue.json(mismatched),
-        "questions_not_in_definition": MetadataValue.json(unknown)})
+    return AssetCheckResult(
+        asset_key="review_workbook", check_name="workbook_matches_analysis_tables",
+        passed=not mismatched and not unknown, metadata={
+            "sheets": MetadataValue.json(sorted(sheets)), "sheets_not_matching_tables": MetadataValue.json(mismatched),
+            "questions_not_in_definition": MetadataValue.json(unknown)})
 
 
 @asset_check(asset="review_report", blocking=True,
@@ -255,5 +268,5 @@ def no_erased_response_downstream(llais: LlaisResource, review: ReviewOutputsRes
         "erasures_recorded": len(erased), "still_present": MetadataValue.json(found)})
 
 
-OUTPUT_CHECKS = [no_small_counts_published, workbook_matches_analysis_tables, charts_match_questions,
+OUTPUT_CHECKS = [review_workbook_checks, charts_match_questions,
                  no_erased_response_downstream]

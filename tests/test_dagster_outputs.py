@@ -142,3 +142,27 @@ def test_report_counts_are_the_deduplicated_responses_and_their_campaign_members
     assert counts["responses_analysed"] == len(deduplicated)
     assert counts["campaign_responses"] == deduplicated["campaign_id"].notna().sum() > 0
     assert counts["responses_received"] == COUNT
+
+
+def test_the_workbook_checks_read_it_once_and_each_reports_under_its_own_name(outputs, tmp_path, monkeypatch):
+    import shutil
+
+    from dagster_project import outputs as module
+
+    analysis_db, folder, _ = outputs
+    copy = shutil.copytree(folder, tmp_path / SURVEY.slug)
+    csv = copy / "csv" / "crosstab_area.csv"
+    area = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    area.loc[area.index[0], "count"] = "3"
+    area.to_csv(csv, index=False, encoding="utf-8-sig")
+    reads = []
+    monkeypatch.setattr(module, "read_sheets", lambda path: reads.append(path) or read_sheets(path))
+    llais = LlaisResource(survey_database=str(analysis_db.parent / "responses.db"), analysis_database=str(analysis_db))
+    results = {r.check_name: r for r in module.review_workbook_checks(
+        llais=llais, review=ReviewOutputsResource(exports_dir=str(tmp_path)))}
+    assert reads == [copy / "review_workbook.xlsx"]
+    assert set(results) == {"no_small_counts_published", "workbook_matches_analysis_tables"}
+    assert {r.asset_key.path[-1] for r in results.values()} == {"review_workbook"}
+    assert not results["no_small_counts_published"].passed
+    assert results["no_small_counts_published"].metadata["small_counts_in_csvs"].value["crosstab_area"] == 1
+    assert results["workbook_matches_analysis_tables"].passed

@@ -10,7 +10,7 @@ from dagster import (AssetCheckResult, AssetCheckSpec, AssetExecutionContext, As
                      MaterializeResult, MetadataValue, Output, asset, asset_check, multi_asset, multi_asset_check)
 
 from etl import aggregate
-from etl.charts import question_charts
+from etl.charts import QuestionCharts
 from etl.crosstab import crosstab, languages
 from etl.erasure import analysis_tables_with_references, erased_in_files, erased_in_tables, read_erased_references
 from etl.profile import respondent_profile as profile_table
@@ -132,12 +132,14 @@ def review_report(context: AssetExecutionContext, llais: LlaisResource,
     survey, welsh, rule = llais.survey(), llais.welsh(), review.rule()
     published = _published(_load_tables(llais), review)
     names = _group_names(survey, welsh)
-    counts, duplicates = _counts(llais), duplicate_summary(_table(llais, "duplicate_groups"))
+    # Each figure is drawn once and relabelled for the other language. A helper process starts on the
+    # charts now, while this one reads the counts, then both draw what is left.
+    with QuestionCharts(published["crosstab_group"], [q.id for q in survey.questions if q.is_closed],
+                        {language: names[language] for language in LANGUAGES}, rule) as drawing:
+        counts, duplicates = _counts(llais), duplicate_summary(_table(llais, "duplicate_groups"))
+        charts_by_language = drawing.result()
     metadata = {}
     paths = []
-    # Each figure is drawn once and relabelled for the other language.
-    charts_by_language = question_charts(published["crosstab_group"], [q.id for q in survey.questions if q.is_closed],
-                                         {language: names[language] for language in LANGUAGES}, rule)
     for language in LANGUAGES:
         charts = charts_by_language[language]
         for question_id, png in charts.items():

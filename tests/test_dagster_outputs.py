@@ -166,3 +166,16 @@ def test_the_workbook_checks_read_it_once_and_each_reports_under_its_own_name(ou
     assert not results["no_small_counts_published"].passed
     assert results["no_small_counts_published"].metadata["small_counts_in_csvs"].value["crosstab_area"] == 1
     assert results["workbook_matches_analysis_tables"].passed
+
+
+def test_the_report_summarises_duplicates_from_the_columns_it_reads_as_from_the_whole_table(outputs):
+    from dagster_project.outputs import _table
+    from etl.report import duplicate_summary
+
+    analysis_db, _, _ = outputs
+    llais = LlaisResource(survey_database=str(analysis_db.parent / "responses.db"), analysis_database=str(analysis_db))
+    narrow = _table(llais, "duplicate_groups", columns=["rule", "group_id", "response_id", "removed"])
+    assert list(narrow.columns) == ["rule", "group_id", "response_id", "removed"]
+    whole = duplicate_summary(_table(llais, "duplicate_groups"))
+    assert len(whole) > 1
+    pd.testing.assert_frame_equal(duplicate_summary(narrow), whole)

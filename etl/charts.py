@@ -12,6 +12,7 @@ import os
 import textwrap
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import matplotlib
 
@@ -64,7 +65,9 @@ class QuestionCharts:
     pandas. The helper is a fresh interpreter ("spawn", never fork: the caller may have threads and
     open database handles) given the caller's matplotlib settings, so each PNG is byte for byte what
     this process would draw. Without a helper (one core, few questions, or `helper=False`), or if it
-    cannot start, every chart is drawn here.
+    cannot start, every chart is drawn here. Like any spawned process, the helper imports the main
+    script again, so a script calling this needs the `if __name__ == "__main__":` guard (without it
+    the helper fails to start, and the charts are all drawn here).
     """
 
     def __init__(self, table: pd.DataFrame, question_ids: list[str], group_labels: dict[str, dict[str, str]],
@@ -83,8 +86,8 @@ class QuestionCharts:
         if helper:
             params = {key: value for key, value in matplotlib.rcParams.items() if key != "backend"}
             try:
-                self.pool = ProcessPoolExecutor(1, mp_context=context, initializer=_start_helper,
-                                                initargs=(self.claims, params))
+                self.pool = ProcessPoolExecutor(1, mp_context=context, initializer=exec, initargs=(_HELPER_START, {
+                    "root": str(_ROOT), "module": __name__, "file": __file__, "claims": self.claims, "params": params}))
                 self.helped = self.pool.submit(_draw_from_front, self.rows, self.languages, group_labels, rule)
             except (OSError, BrokenProcessPool):
                 self.close()
@@ -152,10 +155,18 @@ class _Claims(list):
         return contextlib.nullcontext()
 
 
+# The helper imports this module from where this process did: a folder put on sys.path at run time
+# (Dagster adds its working directory while it loads the code) is not on a spawned process's path, and
+# an installed copy of the project could be found instead.
+_ROOT = Path(__file__).resolve().parents[__name__.count(".")]
+_HELPER_START = ("import importlib, sys; sys.path.insert(0, root); "
+                 "importlib.import_module(module)._start_helper(claims, params, file)")
 _helper_claims = None
 
 
-def _start_helper(claims, params: dict) -> None:
+def _start_helper(claims, params: dict, file: str) -> None:
+    if Path(file).resolve() != Path(__file__).resolve():  # a different copy: charts could differ, so draw none
+        raise ImportError(f"the helper found {__file__}, not {file}")
     global _helper_claims
     _helper_claims = claims
     matplotlib.rcParams.update(params)

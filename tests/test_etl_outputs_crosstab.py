@@ -83,7 +83,7 @@ def charts_partly_drawn_by_the_helper(table, names, rule):
 
     with QuestionCharts(table, CHART_QUESTIONS, names, rule, helper=True) as drawing:
         deadline = time.monotonic() + 120
-        while drawing.claims[0] < 2 and time.monotonic() < deadline:
+        while drawing.claims[0] < 2 and not drawing.helped.done() and time.monotonic() < deadline:
             time.sleep(0.02)
         assert drawing.claims[0] >= 2
         return drawing.result()
@@ -149,3 +149,36 @@ def test_the_caller_and_the_helper_take_questions_from_opposite_ends_until_they_
              _claim(claims, from_front=False), _claim(claims, from_front=False), _claim(claims, from_front=True),
              _claim(claims, from_front=False)]
     assert taken == [0, 4, 1, 3, 2, None, None]
+
+
+def test_the_helper_draws_with_this_copy_of_the_code_even_when_its_folder_is_not_on_the_path(by_group, monkeypatch):
+    """As under Dagster, which puts its working directory on sys.path only while it loads the code."""
+    import sys
+    from pathlib import Path
+
+    from etl import charts as module
+    from etl.charts import question_chart
+
+    root = Path(module.__file__).resolve().parents[1]
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".") and Path(p).resolve() != root])
+    table, names, rule = chart_inputs(by_group)
+    charts = charts_partly_drawn_by_the_helper(table, names, rule)
+    assert charts["cy"] == {q: question_chart(table, q, "cy", names["cy"], rule) for q in CHART_QUESTIONS}
+
+
+def test_a_helper_that_finds_another_copy_of_the_code_draws_nothing(by_group, monkeypatch):
+    import multiprocessing
+
+    from etl import charts as module
+
+    claims = multiprocessing.get_context("spawn").Array("i", [0, 5])
+    with pytest.raises(ImportError):
+        module._start_helper(claims, {}, "/elsewhere/etl/charts.py")
+    table, names, rule = chart_inputs(by_group)
+    expected = module.question_charts(table, CHART_QUESTIONS, names, rule, helper=False)
+    monkeypatch.setattr(module, "__file__", "/elsewhere/etl/charts.py")
+    with module.QuestionCharts(table, CHART_QUESTIONS, names, rule, helper=True) as drawing:
+        with pytest.raises(module.BrokenProcessPool):
+            drawing.helped.result(timeout=120)
+        assert drawing.result() == expected
+        assert drawing.claims[0] == 0

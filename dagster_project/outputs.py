@@ -6,11 +6,11 @@ import os
 from pathlib import Path
 
 import pandas as pd
-from dagster import (AssetCheckResult, AssetExecutionContext, AssetOut, ConfigurableResource, MaterializeResult,
-                     MetadataValue, Output, asset, asset_check, multi_asset)
+from dagster import (AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetOut, ConfigurableResource,
+                     MaterializeResult, MetadataValue, Output, asset, asset_check, multi_asset, multi_asset_check)
 
 from etl import aggregate
-from etl.charts import question_charts
+from etl.charts import QuestionCharts
 from etl.crosstab import crosstab, languages
 from etl.erasure import analysis_tables_with_references, erased_in_files, erased_in_tables, read_erased_references
 from etl.profile import respondent_profile as profile_table
@@ -132,12 +132,17 @@ def review_report(context: AssetExecutionContext, llais: LlaisResource,
     survey, welsh, rule = llais.survey(), llais.welsh(), review.rule()
     published = _published(_load_tables(llais), review)
     names = _group_names(survey, welsh)
-    counts, duplicates = _counts(llais), duplicate_summary(_table(llais, "duplicate_groups"))
+    # Each figure is drawn once and relabelled for the other language. A helper process starts on the
+    # charts now, while this one reads the counts, then both draw what is left.
+    with QuestionCharts(published["crosstab_group"], [q.id for q in survey.questions if q.is_closed],
+                        {language: names[language] for language in LANGUAGES}, rule) as drawing:
+        # Only the columns the summary reads: all of them are in the duplicate groups' index, so the rows
+        # come from it (in the same order) without reading the table.
+        groups = _table(llais, "duplicate_groups", columns=["rule", "group_id", "response_id", "removed"])
+        counts, duplicates = _counts(llais), duplicate_summary(groups)
+        charts_by_language = drawing.result()
     metadata = {}
     paths = []
-    # Each figure is drawn once and relabelled for the other language.
-    charts_by_language = question_charts(published["crosstab_group"], [q.id for q in survey.questions if q.is_closed],
-                                         {language: names[language] for language in LANGUAGES}, rule)
     for language in LANGUAGES:
         charts = charts_by_language[language]
         for question_id, png in charts.items():
@@ -167,11 +172,13 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-def _table(llais: LlaisResource, name: str) -> pd.DataFrame:
+def _table(llais: LlaisResource, name: str, columns: list[str] | None = None) -> pd.DataFrame:
     """One survey's rows of an analysis table (the published tables are the hand-over, like the IO manager's)."""
+    selected = ", ".join(f'"{column}"' for column in columns) if columns else "*"
     conn = llais.analysis()
     try:
-        return pd.read_sql_query(f'select * from "{name}" where survey_id = ?', conn, params=[llais.survey_slug])
+        return pd.read_sql_query(f'select {selected} from "{name}" where survey_id = ?', conn,
+                                 params=[llais.survey_slug])
     finally:
         conn.close()
 
@@ -183,45 +190,59 @@ def _load_tables(llais: LlaisResource) -> dict[str, pd.DataFrame]:
 def _counts(llais: LlaisResource) -> dict[str, int]:
     conn = llais.analysis()
     try:
-        def one(sql: str) -> int:
-            return int(conn.execute(sql, [llais.survey_slug]).fetchone()[0] or 0)
+        def row(sql: str) -> list[int]:
+            return [int(value or 0) for value in conn.execute(sql, [llais.survey_slug]).fetchone()]
+        # responses_deduplicated is a view over a million rows: both of its counts come from one pass.
+        analysed, campaign = row("select count(*), count(campaign_id) from responses_deduplicated where survey_id = ?")
         return {
-            "responses_received": one("select count(*) from raw_responses where survey_id = ?"),
-            "quarantined": one("select count(distinct response_id) from quarantined_responses where survey_id = ?"),
-            "duplicates_removed": one("select count(distinct response_id) from duplicate_groups "
-                                      "where survey_id = ? and removed = 1"),
-            "responses_analysed": one("select count(*) from responses_deduplicated where survey_id = ?"),
-            "campaign_responses": one("select count(*) from responses_deduplicated "
-                                      "where survey_id = ? and campaign_id is not null"),
+            "responses_received": row("select count(*) from raw_responses where survey_id = ?")[0],
+            "quarantined": row("select count(distinct response_id) from quarantined_responses where survey_id = ?")[0],
+            "duplicates_removed": row("select count(distinct response_id) from duplicate_groups "
+                                      "where survey_id = ? and removed = 1")[0],
+            "responses_analysed": analysed,
+            "campaign_responses": campaign,
         }
     finally:
         conn.close()
 
 
-@asset_check(asset="review_workbook", blocking=True,
-             description="No count from 1 to threshold-1 is shown in any published sheet or CSV.")
-def no_small_counts_published(llais: LlaisResource, review: ReviewOutputsResource) -> AssetCheckResult:
+@multi_asset_check(specs=[
+    AssetCheckSpec("no_small_counts_published", asset="review_workbook", blocking=True,
+                   description="No count from 1 to threshold-1 is shown in any published sheet or CSV."),
+    AssetCheckSpec("workbook_matches_analysis_tables", asset="review_workbook", blocking=True,
+                   description="The workbook opens with openpyxl; its sheets are the published analysis tables, "
+                               "row for row, and every question in them is in the survey definition."),
+])
+def review_workbook_checks(llais: LlaisResource, review: ReviewOutputsResource):
+    """Both workbook checks in one step, so the workbook is read back (with openpyxl) once, not once per check."""
     folder = review.folder(llais)
     sheets = read_sheets(folder / WORKBOOK_NAME)
+    yield _no_small_counts_published(sheets, folder, review)
+    yield _workbook_matches_analysis_tables(sheets, llais)
+
+
+def _no_small_counts_published(sheets: dict[str, pd.DataFrame], folder: Path,
+                               review: ReviewOutputsResource) -> AssetCheckResult:
     csvs = {name: pd.read_csv(folder / "csv" / f"{name}.csv", dtype=str, keep_default_na=False) for name in PUBLISHED}
     in_sheets, in_csvs = small_counts_left(sheets, review.rule()), small_counts_left(csvs, review.rule())
-    return AssetCheckResult(passed=not any(in_sheets.values()) and not any(in_csvs.values()), metadata={
-        "small_counts_in_sheets": MetadataValue.json(in_sheets), "small_counts_in_csvs": MetadataValue.json(in_csvs)})
+    return AssetCheckResult(
+        asset_key="review_workbook", check_name="no_small_counts_published",
+        passed=not any(in_sheets.values()) and not any(in_csvs.values()), metadata={
+            "small_counts_in_sheets": MetadataValue.json(in_sheets),
+            "small_counts_in_csvs": MetadataValue.json(in_csvs)})
 
 
-@asset_check(asset="review_workbook", blocking=True,
-             description="The workbook opens with openpyxl; its sheets are the published analysis tables, row for "
-                         "row, and every question in them is in the survey definition.")
-def workbook_matches_analysis_tables(llais: LlaisResource, review: ReviewOutputsResource) -> AssetCheckResult:
-    sheets = read_sheets(review.folder(llais) / WORKBOOK_NAME)
+def _workbook_matches_analysis_tables(sheets: dict[str, pd.DataFrame], llais: LlaisResource) -> AssetCheckResult:
     rows = {name: len(_table(llais, name)) for name in PUBLISHED}
     mismatched = sorted(n for n in set(PUBLISHED) | set(sheets) if rows.get(n) != len(sheets.get(n, ())))
     known = {q.id for q in llais.survey().questions}
     unknown = sorted({str(q) for frame in sheets.values() if "question_id" in frame
                       for q in frame["question_id"].dropna().unique()} - known)
-    return AssetCheckResult(passed=not mismatched and not unknown, metadata={
-        "sheets": MetadataValue.json(sorted(sheets)), "sheets_not_matching_tables": MetadataValue.json(mismatched),
-        "questions_not_in_definition": MetadataValue.json(unknown)})
+    return AssetCheckResult(
+        asset_key="review_workbook", check_name="workbook_matches_analysis_tables",
+        passed=not mismatched and not unknown, metadata={
+            "sheets": MetadataValue.json(sorted(sheets)), "sheets_not_matching_tables": MetadataValue.json(mismatched),
+            "questions_not_in_definition": MetadataValue.json(unknown)})
 
 
 @asset_check(asset="review_report", blocking=True,
@@ -254,5 +275,5 @@ def no_erased_response_downstream(llais: LlaisResource, review: ReviewOutputsRes
         "erasures_recorded": len(erased), "still_present": MetadataValue.json(found)})
 
 
-OUTPUT_CHECKS = [no_small_counts_published, workbook_matches_analysis_tables, charts_match_questions,
+OUTPUT_CHECKS = [review_workbook_checks, charts_match_questions,
                  no_erased_response_downstream]

@@ -5,8 +5,14 @@ only the marker, so a chart never shows what the table hides.
 """
 from __future__ import annotations
 
+import contextlib
 import io
+import multiprocessing
+import os
 import textwrap
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import matplotlib
 
@@ -38,25 +44,154 @@ def question_chart(table: pd.DataFrame, question_id: str, language: str, group_l
 
 
 def question_charts(table: pd.DataFrame, question_ids: list[str], group_labels: dict[str, dict[str, str]],
-                    rule: SuppressionRule) -> dict[str, dict[str, bytes]]:
+                    rule: SuppressionRule, helper: bool | None = None) -> dict[str, dict[str, bytes]]:
     """question_chart for each question in each language of group_labels: {language: {question_id: PNG}}.
 
     Each question's figure is drawn once and then relabelled for the next language (the bars, the
-    layout and every number are the same); the result is byte for byte question_chart's.
+    layout and every number are the same); the result is byte for byte question_chart's. With a
+    helper process (see QuestionCharts) the questions are drawn on two cores.
     """
-    languages = list(group_labels)
-    charts: dict[str, dict[str, bytes]] = {language: {} for language in languages}
-    by_question = dict(tuple(table.groupby("question_id", sort=False)))
-    for question_id in question_ids:
-        rows = by_question.get(question_id, table.iloc[:0])
-        chart = None
-        for language in languages:
-            if chart is None:
-                chart = _Chart(rows, language, group_labels[language], rule)
-            else:
-                chart.relabel(language, group_labels[language])
-            charts[language][question_id] = chart.png()
-    return charts
+    with QuestionCharts(table, question_ids, group_labels, rule, helper) as charts:
+        return charts.result()
+
+
+class QuestionCharts:
+    """question_charts, begun: a helper process starts drawing at once, from the first question on.
+
+    The caller can get on with other work meanwhile; result() then draws, in this process, from the
+    last question back, until the two meet, and collects the helper's charts. Drawing takes ~0.1 s a
+    chart (text layout and rasterising in matplotlib), so thirty questions in two languages are
+    seconds of work, shared between two cores less the ~1 s the helper takes to import matplotlib and
+    pandas. The helper is a fresh interpreter ("spawn", never fork: the caller may have threads and
+    open database handles) given the caller's matplotlib settings, so each PNG is byte for byte what
+    this process would draw. Without a helper (one core, few questions, or `helper=False`), or if it
+    cannot start, every chart is drawn here. Like any spawned process, the helper imports the main
+    script again, so a script calling this needs the `if __name__ == "__main__":` guard (without it
+    the helper fails to start, and the charts are all drawn here).
+    """
+
+    def __init__(self, table: pd.DataFrame, question_ids: list[str], group_labels: dict[str, dict[str, str]],
+                 rule: SuppressionRule, helper: bool | None = None):
+        self.languages, self.group_labels, self.rule = list(group_labels), group_labels, rule
+        by_question = dict(tuple(table.groupby("question_id", sort=False)))
+        self.question_ids = list(question_ids)
+        self.rows = [by_question.get(question_id, table.iloc[:0]) for question_id in self.question_ids]
+        if helper is None:
+            helper = len(self.rows) >= MIN_QUESTIONS_FOR_HELPER and _cores() > 1
+        helper = helper and bool(self.rows)
+        context = multiprocessing.get_context("spawn")
+        # [the next question from the front (the helper's), one past the next from the back (this process's)]
+        self.claims = context.Array("i", [0, len(self.rows)]) if helper else _Claims([0, len(self.rows)])
+        self.pool, self.helped = None, None
+        if helper:
+            params = {key: value for key, value in matplotlib.rcParams.items() if key != "backend"}
+            try:
+                self.pool = ProcessPoolExecutor(1, mp_context=context, initializer=exec, initargs=(_HELPER_START, {
+                    "root": str(_ROOT), "module": __name__, "file": __file__, "claims": self.claims, "params": params}))
+                self.helped = self.pool.submit(_draw_from_front, self.rows, self.languages, group_labels, rule)
+            except (OSError, BrokenProcessPool):
+                self.close()
+
+    def result(self) -> dict[str, dict[str, bytes]]:
+        drawn: dict[int, list[bytes]] = {}
+        while (index := _claim(self.claims, from_front=False)) is not None:
+            drawn[index] = self._draw(index)
+        if self.helped is not None and self.claims[0] > 0:  # the helper has taken some: wait for them
+            try:
+                drawn.update(self.helped.result())
+            except BrokenProcessPool:
+                pass  # drawn here instead, below
+        self.close()  # without waiting for a helper still starting up: it finds nothing left to take
+        for index in range(len(self.rows)):
+            if index not in drawn:
+                drawn[index] = self._draw(index)
+        return {language: {question_id: drawn[index][i] for index, question_id in enumerate(self.question_ids)}
+                for i, language in enumerate(self.languages)}
+
+    def _draw(self, index: int) -> list[bytes]:
+        return _draw(self.rows[index], self.languages, self.group_labels, self.rule)
+
+    def close(self) -> None:
+        """Leave nothing more for the helper to take; it stops after the chart it is drawing, if any."""
+        with self.claims.get_lock():
+            self.claims[1] = self.claims[0]
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+
+    def __enter__(self) -> "QuestionCharts":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+MIN_QUESTIONS_FOR_HELPER = 8  # below this, starting the helper costs more than it saves
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _claim(claims, from_front: bool) -> int | None:
+    """The next question for one side to draw, or None once the two sides have met."""
+    with claims.get_lock():
+        if claims[0] >= claims[1]:
+            return None
+        if from_front:
+            claims[0] += 1
+            return claims[0] - 1
+        claims[1] -= 1
+        return claims[1]
+
+
+class _Claims(list):
+    """The same two numbers when no helper shares them."""
+
+    def get_lock(self):
+        return contextlib.nullcontext()
+
+
+# The helper imports this module from where this process did: a folder put on sys.path at run time
+# (Dagster adds its working directory while it loads the code) is not on a spawned process's path, and
+# an installed copy of the project could be found instead.
+_ROOT = Path(__file__).resolve().parents[__name__.count(".")]
+_HELPER_START = ("import importlib, sys; sys.path.insert(0, root); "
+                 "importlib.import_module(module)._start_helper(claims, params, file)")
+_helper_claims = None
+
+
+def _start_helper(claims, params: dict, file: str) -> None:
+    if Path(file).resolve() != Path(__file__).resolve():  # a different copy: charts could differ, so draw none
+        raise ImportError(f"the helper found {__file__}, not {file}")
+    global _helper_claims
+    _helper_claims = claims
+    matplotlib.rcParams.update(params)
+
+
+def _draw_from_front(rows: list[pd.DataFrame], languages: list[str], group_labels: dict[str, dict[str, str]],
+                     rule: SuppressionRule) -> dict[int, list[bytes]]:
+    """In the helper: questions from the front until it meets the caller, drawing from the back."""
+    drawn = {}
+    while (index := _claim(_helper_claims, from_front=True)) is not None:
+        drawn[index] = _draw(rows[index], languages, group_labels, rule)
+    return drawn
+
+
+def _draw(rows: pd.DataFrame, languages: list[str], group_labels: dict[str, dict[str, str]],
+          rule: SuppressionRule) -> list[bytes]:
+    """One question's PNG in each language: drawn in the first, then relabelled for each next one."""
+    chart, pngs = None, []
+    for language in languages:
+        if chart is None:
+            chart = _Chart(rows, language, group_labels[language], rule)
+        else:
+            chart.relabel(language, group_labels[language])
+        pngs.append(chart.png())
+    return pngs
 
 
 class _Chart:

@@ -130,3 +130,52 @@ def test_a_stricter_threshold_in_configuration_reaches_the_workbook(outputs, tmp
     numbers = pd.to_numeric(area["count"], errors="coerce")
     assert (area["count"] == "<10").any() and not numbers.between(1, 9).any()
     assert SuppressionRule(10, "<10").describe("cy").startswith("Mae niferoedd o 1 i 9")
+
+
+def test_report_counts_are_the_deduplicated_responses_and_their_campaign_members(outputs):
+    from dagster_project.outputs import _counts
+
+    analysis_db, _, _ = outputs
+    deduplicated = table(analysis_db, "responses_deduplicated")
+    counts = _counts(LlaisResource(survey_database=str(analysis_db.parent / "responses.db"),
+                                   analysis_database=str(analysis_db)))
+    assert counts["responses_analysed"] == len(deduplicated)
+    assert counts["campaign_responses"] == deduplicated["campaign_id"].notna().sum() > 0
+    assert counts["responses_received"] == COUNT
+
+
+def test_the_workbook_checks_read_it_once_and_each_reports_under_its_own_name(outputs, tmp_path, monkeypatch):
+    import shutil
+
+    from dagster_project import outputs as module
+
+    analysis_db, folder, _ = outputs
+    copy = shutil.copytree(folder, tmp_path / SURVEY.slug)
+    csv = copy / "csv" / "crosstab_area.csv"
+    area = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    area.loc[area.index[0], "count"] = "3"
+    area.to_csv(csv, index=False, encoding="utf-8-sig")
+    reads = []
+    monkeypatch.setattr(module, "read_sheets", lambda path: reads.append(path) or read_sheets(path))
+    llais = LlaisResource(survey_database=str(analysis_db.parent / "responses.db"), analysis_database=str(analysis_db))
+    results = {r.check_name: r for r in module.review_workbook_checks(
+        llais=llais, review=ReviewOutputsResource(exports_dir=str(tmp_path)))}
+    assert reads == [copy / "review_workbook.xlsx"]
+    assert set(results) == {"no_small_counts_published", "workbook_matches_analysis_tables"}
+    assert {r.asset_key.path[-1] for r in results.values()} == {"review_workbook"}
+    assert not results["no_small_counts_published"].passed
+    assert results["no_small_counts_published"].metadata["small_counts_in_csvs"].value["crosstab_area"] == 1
+    assert results["workbook_matches_analysis_tables"].passed
+
+
+def test_the_report_summarises_duplicates_from_the_columns_it_reads_as_from_the_whole_table(outputs):
+    from dagster_project.outputs import _table
+    from etl.report import duplicate_summary
+
+    analysis_db, _, _ = outputs
+    llais = LlaisResource(survey_database=str(analysis_db.parent / "responses.db"), analysis_database=str(analysis_db))
+    narrow = _table(llais, "duplicate_groups", columns=["rule", "group_id", "response_id", "removed"])
+    assert list(narrow.columns) == ["rule", "group_id", "response_id", "removed"]
+    whole = duplicate_summary(_table(llais, "duplicate_groups"))
+    assert len(whole) > 1
+    pd.testing.assert_frame_equal(duplicate_summary(narrow), whole)

@@ -64,17 +64,121 @@ def test_only_closed_questions_in_definition_order(by_group):
     assert by_group.groupby("question_id")["respondent_group"].first().eq("all").all()
 
 
-def test_charts_drawn_once_and_relabelled_are_the_charts_drawn_in_each_language(by_group):
-    """Relabelling a drawn chart for the next language gives exactly the chart drawn in that language."""
-    from etl.charts import question_chart, question_charts
+def chart_inputs(by_group):
     from etl.suppression import SuppressionRule, suppress_crosstab
 
     rule = SuppressionRule(threshold=2)
-    table = suppress_crosstab(by_group, "respondent_group", rule)
     names = {"en": {"public": "Public", "police": "Police"}, "cy": {"public": "Y cyhoedd", "police": "Heddlu"}}
-    questions = ["respondent_group", "dealing_problem", "concerns"]
-    charts = question_charts(table, questions, names, rule)
+    return suppress_crosstab(by_group, "respondent_group", rule), names, rule
+
+
+CHART_QUESTIONS = ["respondent_group", "dealing_problem", "concerns", "seen_dealing", "services_used"]
+
+
+def charts_partly_drawn_by_the_helper(table, names, rule):
+    """question_charts with a helper process that has taken (at least) the first two questions."""
+    import time
+
+    from etl.charts import QuestionCharts
+
+    with QuestionCharts(table, CHART_QUESTIONS, names, rule, helper=True) as drawing:
+        deadline = time.monotonic() + 120
+        while drawing.claims[0] < 2 and not drawing.helped.done() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert drawing.claims[0] >= 2
+        return drawing.result()
+
+
+@pytest.mark.parametrize("helper", [False, True], ids=["here", "with a helper process"])
+def test_charts_drawn_once_and_relabelled_are_the_charts_drawn_in_each_language(by_group, helper):
+    """Relabelling a drawn chart for the next language, here or in the helper process, gives exactly
+    the chart drawn in that language."""
+    from etl.charts import question_chart, question_charts
+
+    table, names, rule = chart_inputs(by_group)
+    charts = (charts_partly_drawn_by_the_helper(table, names, rule) if helper
+              else question_charts(table, CHART_QUESTIONS, names, rule, helper=False))
     for language in ("en", "cy"):
-        for question in questions:
+        assert list(charts[language]) == CHART_QUESTIONS
+        for question in CHART_QUESTIONS:
             assert charts[language][question] == question_chart(table, question, language, names[language], rule)
     assert charts["en"]["concerns"] != charts["cy"]["concerns"]
+
+
+def test_the_helper_draws_with_the_callers_matplotlib_settings(by_group):
+    import matplotlib
+
+    from etl.charts import question_chart
+
+    table, names, rule = chart_inputs(by_group)
+    plain = question_chart(table, "concerns", "en", names["en"], rule)
+    with matplotlib.rc_context({"axes.edgecolor": "#d4351c"}):
+        charts = charts_partly_drawn_by_the_helper(table, names, rule)
+        here = {q: question_chart(table, q, "en", names["en"], rule) for q in CHART_QUESTIONS}
+    assert charts["en"] == here and charts["en"]["concerns"] != plain
+
+
+def test_charts_are_drawn_here_when_the_helper_cannot_start(by_group, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from etl import charts as module
+
+    class Broken:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def submit(self, *args, **kwargs):
+            raise BrokenProcessPool("no processes here")
+
+        def shutdown(self, **kwargs):
+            pass
+
+    table, names, rule = chart_inputs(by_group)
+    expected = module.question_charts(table, CHART_QUESTIONS, names, rule, helper=False)
+    monkeypatch.setattr(module, "ProcessPoolExecutor", Broken)
+    assert module.question_charts(table, CHART_QUESTIONS, names, rule, helper=True) == expected
+
+
+def test_the_caller_and_the_helper_take_questions_from_opposite_ends_until_they_meet():
+    import multiprocessing
+
+    from etl.charts import _claim
+
+    claims = multiprocessing.get_context("spawn").Array("i", [0, 5])
+    taken = [_claim(claims, from_front=True), _claim(claims, from_front=False), _claim(claims, from_front=True),
+             _claim(claims, from_front=False), _claim(claims, from_front=False), _claim(claims, from_front=True),
+             _claim(claims, from_front=False)]
+    assert taken == [0, 4, 1, 3, 2, None, None]
+
+
+def test_the_helper_draws_with_this_copy_of_the_code_even_when_its_folder_is_not_on_the_path(by_group, monkeypatch):
+    """As under Dagster, which puts its working directory on sys.path only while it loads the code."""
+    import sys
+    from pathlib import Path
+
+    from etl import charts as module
+    from etl.charts import question_chart
+
+    root = Path(module.__file__).resolve().parents[1]
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".") and Path(p).resolve() != root])
+    table, names, rule = chart_inputs(by_group)
+    charts = charts_partly_drawn_by_the_helper(table, names, rule)
+    assert charts["cy"] == {q: question_chart(table, q, "cy", names["cy"], rule) for q in CHART_QUESTIONS}
+
+
+def test_a_helper_that_finds_another_copy_of_the_code_draws_nothing(by_group, monkeypatch):
+    import multiprocessing
+
+    from etl import charts as module
+
+    claims = multiprocessing.get_context("spawn").Array("i", [0, 5])
+    with pytest.raises(ImportError):
+        module._start_helper(claims, {}, "/elsewhere/etl/charts.py")
+    table, names, rule = chart_inputs(by_group)
+    expected = module.question_charts(table, CHART_QUESTIONS, names, rule, helper=False)
+    monkeypatch.setattr(module, "__file__", "/elsewhere/etl/charts.py")
+    with module.QuestionCharts(table, CHART_QUESTIONS, names, rule, helper=True) as drawing:
+        with pytest.raises(module.BrokenProcessPool):
+            drawing.helped.result(timeout=120)
+        assert drawing.result() == expected
+        assert drawing.claims[0] == 0

@@ -88,3 +88,20 @@ def test_raw_table_is_written_from_the_frame_when_a_response_read_was_erased_sin
     frame, table, copied = copy_after_changes(tmp_path, erase=True)
     assert not copied
     assert_table_is_frame(table, frame)
+
+
+def test_answer_codes_read_as_categoricals_clean_to_the_same_responses(tmp_path):
+    from etl import synthetic
+    from etl.clean import clean_responses
+    from etl.read import read_responses
+    from tests.etl_fixtures import SURVEY
+
+    survey_db = tmp_path / "responses.db"
+    synthetic.write(survey_db, SURVEY, 300, seed=5)
+    codes = [q.id for q in SURVEY.questions if q.type in ("single", "likert")]
+    as_text = read_responses(survey_db, SURVEY.slug)
+    as_codes = read_responses(survey_db, SURVEY.slug, categorical=codes)
+    assert isinstance(as_codes["respondent_group"].dtype, pd.CategoricalDtype)
+    assert as_codes["respondent_group"].astype("string").equals(as_text["respondent_group"].astype("string"))
+    assert as_codes.memory_usage(deep=True).sum() < as_text.memory_usage(deep=True).sum()
+    pd.testing.assert_frame_equal(clean_responses(as_codes, SURVEY).responses, clean_responses(as_text, SURVEY).responses)

@@ -16,7 +16,7 @@ from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, M
 from etl import deduplicated_view
 from etl.labels import TRANSLATIONS_DIR, welsh_catalog
 from etl.read import copy_responses
-from etl.tables import checkpoint_in_background, connect_analysis, replace_table, replace_view
+from etl.tables import connect_analysis, replace_table, replace_view
 from survey_app.definition import SURVEYS_DIR, Survey, load_surveys
 
 from .preview import markdown_preview
@@ -112,7 +112,7 @@ class AnalysisTableIOManager(ConfigurableIOManager):
         _release_freed_memory()
 
     def _publish(self, name: str, frame: pd.DataFrame) -> None:
-        conn = connect_analysis(self.analysis_database, checkpoints=False)
+        conn = connect_analysis(self.analysis_database)
         try:
             if name == deduplicated_view.NAME:
                 replace_view(conn, name, deduplicated_view.SELECT)
@@ -122,7 +122,6 @@ class AnalysisTableIOManager(ConfigurableIOManager):
             else:
                 replace_table(conn, name, frame, self.survey_slug,
                               index=deduplicated_view.INDEXES.get(name, ("survey_id",)))
-            checkpoint_in_background(self.analysis_database)
         finally:
             conn.close()
 

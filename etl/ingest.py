@@ -19,8 +19,6 @@ def main(database: str, table: str) -> None:
     reader = pa.ipc.open_stream(sys.stdin.buffer)
     with adbc_driver_sqlite.dbapi.connect(database) as conn, conn.cursor() as cursor:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        # The caller checkpoints the log in the background (etl.tables.checkpoint_in_background).
-        cursor.execute("PRAGMA wal_autocheckpoint = 0")
         cursor.adbc_ingest(table, reader, mode="append")
         conn.commit()
 

@@ -6,7 +6,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,47 +19,18 @@ DIRECT_WRITE_ROWS = 50_000
 INGEST_SCRIPT = Path(__file__).with_name("ingest.py")
 PIPE_BYTES = 1 << 20
 
-def connect_analysis(path: Path | str, checkpoints: bool = True) -> sqlite3.Connection:
-    """A connection to the analysis database (created if missing), in WAL mode.
-
-    With `checkpoints=False` its commits leave the write-ahead log as it is, for
-    checkpoint_in_background to fold into the database while other work goes on: after a
-    million-row table that is over a second the writer would otherwise wait for.
-    """
+def connect_analysis(path: Path | str) -> sqlite3.Connection:
+    """A connection to the analysis database (created if missing), in WAL mode."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # A URI, so that ATTACH can open another database read-only (see etl.read.copy_responses).
     conn = sqlite3.connect(path.resolve().as_uri(), uri=True, timeout=30, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    if not checkpoints:
-        conn.execute("PRAGMA wal_autocheckpoint = 0")
     # A table is replaced by dropping it and renaming its staging copy. Modern RENAME re-checks
     # every view, and a view over the table just dropped fails that check mid-swap.
     conn.execute("PRAGMA legacy_alter_table = ON")
     return conn
-
-
-def checkpoint_in_background(path: Path | str) -> threading.Thread:
-    """Copy the write-ahead log into the database file in a thread (SQLite lets go of the GIL).
-
-    Its connection is opened before this returns, so that it is open when the caller closes
-    its own: SQLite checkpoints when the last connection to a database closes, and the caller
-    would wait for that. A writer may carry on meanwhile; the thread is not a daemon, so the
-    process finishes the checkpoint before it exits.
-    """
-    conn = sqlite3.connect(Path(path).resolve().as_uri(), uri=True, timeout=30, isolation_level=None,
-                           check_same_thread=False)
-
-    def checkpoint() -> None:
-        try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # reports "busy" in its row if another is running
-        finally:
-            conn.close()
-
-    thread = threading.Thread(target=checkpoint, name="analysis-checkpoint")
-    thread.start()
-    return thread
 
 
 def sqlite_type(series: pd.Series) -> str:

@@ -54,25 +54,3 @@ def test_a_failed_write_leaves_the_published_table(tmp_path, monkeypatch):
         conn.close()
     assert len(published(path)[0]) == 3
 
-
-@pytest.mark.parametrize("direct_rows", [1, 10**9], ids=["written by a child process", "through a scratch file"])
-def test_a_table_published_without_checkpoints_reaches_the_database_file_in_the_background(tmp_path, direct_rows):
-    """The writer leaves the write-ahead log to a background checkpoint; once it has run, the
-    database file on its own (a copy made without the log) holds the table."""
-    import shutil
-
-    from etl.tables import checkpoint_in_background
-
-    path = tmp_path / "analysis.db"
-    conn = connect_analysis(path, checkpoints=False)
-    try:
-        replace_table(conn, "t", frame("mine"), "mine", direct_rows=direct_rows)
-        assert (tmp_path / "analysis.db-wal").stat().st_size > 0  # the commit left the pages in the log
-        checkpoint = checkpoint_in_background(path)
-    finally:
-        conn.close()
-    checkpoint.join()
-    alone = tmp_path / "copy" / "analysis.db"
-    alone.parent.mkdir()
-    shutil.copy(path, alone)
-    assert [r[:2] for r in published(alone)[0]] == [("mine", 1), ("mine", 2), ("mine", 3)]

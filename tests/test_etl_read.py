@@ -105,3 +105,25 @@ def test_answer_codes_read_as_categoricals_clean_to_the_same_responses(tmp_path)
     assert as_codes["respondent_group"].astype("string").equals(as_text["respondent_group"].astype("string"))
     assert as_codes.memory_usage(deep=True).sum() < as_text.memory_usage(deep=True).sum()
     pd.testing.assert_frame_equal(clean_responses(as_codes, SURVEY).responses, clean_responses(as_text, SURVEY).responses)
+
+
+def test_a_table_read_in_parts_side_by_side_is_the_table_read_whole(tmp_path):
+    """Large surveys are read in id ranges on several cores; the frame must be the one a single read gives,
+    even where a column has no values at all in one range."""
+    import sqlite3
+
+    from etl import synthetic
+    from etl.read import id_ranges, read_table_arrow
+    from tests.etl_fixtures import SURVEY
+
+    survey_db = tmp_path / "responses.db"
+    synthetic.write(survey_db, SURVEY, 300, seed=9)
+    with sqlite3.connect(survey_db) as conn:
+        conn.execute("update responses set nearest_town = null where id <= 150")
+        assert len(id_ranges(conn, "responses", rows_each=100)) >= 1
+        assert id_ranges(conn, "responses", rows_each=10**6) == [(1, 300)]
+    sql = "select * from responses where id between ? and ? order by id"
+    whole = read_table_arrow(survey_db, sql, [1, 300], categorical=["respondent_group"])
+    parts = read_table_arrow(survey_db, sql, categorical=["respondent_group"], parts=[[1, 150], [151, 200], [201, 300]])
+    pd.testing.assert_frame_equal(parts, whole)
+    assert isinstance(parts["respondent_group"].dtype, pd.CategoricalDtype)

@@ -13,9 +13,22 @@ RESULTS_DIR = Path(os.environ.get("BENCH_DIR", "var/bench"))
 def rss_mb() -> float:
     """Resident memory of this process and every process it started (Linux /proc), now.
 
-    The ETL writes its largest tables through a child process; its memory counts too.
+    The ETL writes its largest tables through a child process; its memory counts too. A child
+    still running this process's command line is a fork not yet replaced by its own program: it
+    shares this process's pages, so it is not counted twice.
     """
-    return sum(_rss_pages(pid) for pid in _process_tree(os.getpid())) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    root = os.getpid()
+    command = _command_line(root)
+    pids = [root] + [pid for pid in _process_tree(root)[1:] if _command_line(pid) != command]
+    return sum(_rss_pages(pid) for pid in pids) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _command_line(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read()
+    except OSError:
+        return b""
 
 
 def _process_tree(pid: int) -> list[int]:

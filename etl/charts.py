@@ -9,6 +9,8 @@ import contextlib
 import io
 import multiprocessing
 import os
+import re
+import sys
 import textwrap
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -66,8 +68,8 @@ class QuestionCharts:
     open database handles) given the caller's matplotlib settings, so each PNG is byte for byte what
     this process would draw. Without a helper (one core, few questions, or `helper=False`), or if it
     cannot start, every chart is drawn here. Like any spawned process, the helper imports the main
-    script again, so a script calling this needs the `if __name__ == "__main__":` guard (without it
-    the helper fails to start, and the charts are all drawn here).
+    script again, so it is only started from a script with an `if __name__ == "__main__":` guard
+    (see _main_safe_to_import); a script without one would run a second time in the helper.
     """
 
     def __init__(self, table: pd.DataFrame, question_ids: list[str], group_labels: dict[str, dict[str, str]],
@@ -78,7 +80,7 @@ class QuestionCharts:
         self.rows = [by_question.get(question_id, table.iloc[:0]) for question_id in self.question_ids]
         if helper is None:
             helper = len(self.rows) >= MIN_QUESTIONS_FOR_HELPER and _cores() > 1
-        helper = helper and bool(self.rows)
+        helper = helper and bool(self.rows) and _main_safe_to_import()
         context = multiprocessing.get_context("spawn")
         # [the next question from the front (the helper's), one past the next from the back (this process's)]
         self.claims = context.Array("i", [0, len(self.rows)]) if helper else _Claims([0, len(self.rows)])
@@ -127,6 +129,23 @@ class QuestionCharts:
 
 
 MIN_QUESTIONS_FOR_HELPER = 8  # below this, starting the helper costs more than it saves
+
+
+def _main_safe_to_import() -> bool:
+    """Whether a spawned helper may import the caller's main module, as every spawned process does.
+
+    A script imported again runs all its top-level code a second time, unless its work sits under
+    `if __name__ == "__main__":`; for a script without that guard, the charts are all drawn here.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is None or getattr(main, "__spec__", None) is not None:
+        return True  # interactive or `-c` (nothing to import), or run by module name (its main block does not run)
+    try:
+        source = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(r"""__name__\s*==\s*["']__main__["']""", source) is not None
 
 
 def _cores() -> int:

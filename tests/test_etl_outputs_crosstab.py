@@ -182,3 +182,21 @@ def test_a_helper_that_finds_another_copy_of_the_code_draws_nothing(by_group, mo
             drawing.helped.result(timeout=120)
         assert drawing.result() == expected
         assert drawing.claims[0] == 0
+
+
+@pytest.mark.parametrize("guarded", [True, False], ids=["script with a main guard", "script without one"])
+def test_the_helper_is_only_started_where_it_cannot_run_the_callers_script_again(tmp_path, guarded):
+    """A spawned helper imports the caller's main script; one without `if __name__ == "__main__":`
+    would run all over again (deleting files, say), so its charts are drawn in its own process."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    body = "from etl.charts import _main_safe_to_import\nprint(_main_safe_to_import())\n"
+    script = tmp_path / "script.py"
+    script.write_text('if __name__ == "__main__":\n    ' + body.replace("\n", "\n    ") if guarded else body)
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=root,
+                          env={**os.environ, "PYTHONPATH": str(root)}, check=True)
+    assert done.stdout.strip() == str(guarded)

@@ -229,10 +229,14 @@ def answer_units(free_text: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     The rows are chosen and ordered on the id columns first, and the frame is copied once, in that order.
     """
     themed = free_text["column"].isin(themed_columns(survey)).to_numpy(dtype=bool)
-    members = np.flatnonzero(themed & free_text["campaign_id"].notna().to_numpy(dtype=bool))
+    # The campaign's text is found among all its members' answers: a campaign pasted into a column
+    # that is not themed (a long "nearest town") has no text to theme, and its members' themed
+    # answers are their own words, not a campaign of one.
+    members = np.flatnonzero(free_text["campaign_id"].notna().to_numpy(dtype=bool))
     response_id = free_text["response_id"].to_numpy()
     campaign = np.zeros(len(free_text), dtype=bool)
     campaign[members] = mark_campaign_text(free_text.iloc[members]).to_numpy(dtype=bool)
+    campaign &= themed
     campaign_size = np.ones(len(free_text), dtype=np.int64)
     keep = themed & ~campaign
     marked = np.flatnonzero(campaign)

@@ -87,6 +87,20 @@ def test_a_campaign_counts_once_and_is_listed_with_its_size(tables):
     assert total(tables.counts, "other_comments", "policing_presence")["answers"] == 1
 
 
+def test_a_campaign_pasted_into_an_unthemed_column_makes_no_campaign_of_one_of_its_members_answers():
+    """Found in a short-answer column (a long "nearest town"), a campaign has no text to theme: each
+    member's themed answer is their own words, not a campaign of one."""
+    pasted = "There should be proper youth services by the community centre, dealing is in plain sight."
+    rows = [(i, "nearest_town", "nearest_town", "en", "public", pasted, "campaign-2") for i in range(1, 6)]
+    rows += [(1, "one_change", "one_change", "en", "public", "More police patrols at night", "campaign-2"),
+             (2, "one_change", "one_change", "en", "public", "Faster access to treatment", "campaign-2")]
+    tables = theme_tables(free_text(rows), SURVEY, CODEBOOK)
+    assert tables.campaigns.empty
+    assert total(tables.counts, "one_change", "policing_presence")["answers"] == 1
+    assert total(tables.counts, "one_change", "treatment_waits")["answers"] == 1
+    assert tables.counts["campaign_responses"].sum() == 0
+
+
 def test_policing_counted_by_language_and_untagged_answers_counted(tables):
     police = tables.counts[(tables.counts["question_id"] == "one_change")
                            & (tables.counts["theme_id"] == "policing_presence")]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import io
 import multiprocessing
-import os
 import re
 import sys
 import textwrap
@@ -24,6 +23,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from .cores import available_cores  # noqa: E402
 from .crosstab import ALL  # noqa: E402
 from .suppression import SuppressionRule  # noqa: E402
 from .wording import words  # noqa: E402
@@ -79,7 +79,7 @@ class QuestionCharts:
         self.question_ids = list(question_ids)
         self.rows = [by_question.get(question_id, table.iloc[:0]) for question_id in self.question_ids]
         if helper is None:
-            helper = len(self.rows) >= MIN_QUESTIONS_FOR_HELPER and _cores() > 1
+            helper = len(self.rows) >= MIN_QUESTIONS_FOR_HELPER and available_cores() > 1
         helper = helper and bool(self.rows) and _main_safe_to_import()
         context = multiprocessing.get_context("spawn")
         # [the next question from the front (the helper's), one past the next from the back (this process's)]
@@ -146,13 +146,6 @@ def _main_safe_to_import() -> bool:
     except OSError:
         return False
     return re.search(r"""__name__\s*==\s*["']__main__["']""", source) is not None
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def _claim(claims, from_front: bool) -> int | None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +11,8 @@ import adbc_driver_sqlite.dbapi
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from .cores import available_cores
 
 
 class SurveyDatabaseError(RuntimeError):
@@ -123,8 +124,7 @@ def id_ranges(conn: sqlite3.Connection, table: str, rows_each: int = ROWS_PER_RE
     low, high = conn.execute(f'select min(rowid), max(rowid) from "{table}"').fetchone()
     if low is None:
         return [(0, 0)]
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    count = max(1, min(cores, 4, (high - low + 1) // rows_each))
+    count = max(1, min(available_cores(), 4, (high - low + 1) // rows_each))
     edges = [low + (high - low + 1) * i // count for i in range(count + 1)]
     return [(edges[i], edges[i + 1] - 1) for i in range(count)]
 

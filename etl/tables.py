@@ -18,6 +18,9 @@ import pyarrow as pa
 DIRECT_WRITE_ROWS = 50_000
 INGEST_SCRIPT = Path(__file__).with_name("ingest.py")
 PIPE_BYTES = 1 << 20
+# Pages of a new analysis database: its tables are written and read whole, and writing a million-row
+# table into 32 KiB pages costs SQLite about a sixth less CPU than into the default 4 KiB ones.
+PAGE_SIZE = 32_768
 
 def connect_analysis(path: Path | str) -> sqlite3.Connection:
     """A connection to the analysis database (created if missing), in WAL mode."""
@@ -25,6 +28,8 @@ def connect_analysis(path: Path | str) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     # A URI, so that ATTACH can open another database read-only (see etl.read.copy_responses).
     conn = sqlite3.connect(path.resolve().as_uri(), uri=True, timeout=30, isolation_level=None)
+    if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # only possible before WAL mode and the first table
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     # A table is replaced by dropping it and renaming its staging copy. Modern RENAME re-checks

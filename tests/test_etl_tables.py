@@ -54,3 +54,22 @@ def test_a_failed_write_leaves_the_published_table(tmp_path, monkeypatch):
         conn.close()
     assert len(published(path)[0]) == 3
 
+
+
+def test_a_new_analysis_database_gets_large_pages_and_an_existing_one_keeps_its_own(tmp_path):
+    import sqlite3
+
+    from etl.tables import PAGE_SIZE
+
+    existing = tmp_path / "existing.db"
+    with sqlite3.connect(existing) as made_elsewhere:
+        made_elsewhere.execute("PRAGMA journal_mode = WAL")
+        made_elsewhere.execute("create table kept (x)")
+    for path, expected in ((tmp_path / "new.db", PAGE_SIZE), (existing, 4096)):
+        conn = connect_analysis(path)
+        try:
+            replace_table(conn, "t", frame("mine"), "mine")
+            assert conn.execute("PRAGMA page_size").fetchone()[0] == expected
+            assert conn.execute("select count(*) from t").fetchone()[0] == 3
+        finally:
+            conn.close()

@@ -107,26 +107,31 @@ def responses_deduplicated(responses_clean: pd.DataFrame, llais: LlaisResource):
     })
 
 
-@asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_SUMMARIES)
-def question_summary(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
-    """Count, base and percent for every option of every question, over the deduplicated responses."""
-    return aggregate.question_summary(responses_deduplicated, llais.survey(), llais.welsh())
-
-
-@asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_SUMMARIES)
-def summary_by_group(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
-    """question_summary broken down by respondent group."""
-    survey = llais.survey()
-    return aggregate.summary_by(responses_deduplicated, survey, llais.welsh(), "respondent_group",
-                                aggregate.group_categories(survey), "respondent_group")
-
-
-@asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_SUMMARIES)
-def summary_by_area(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
-    """question_summary broken down by local authority (stated, else from the postcode district)."""
-    survey = llais.survey()
-    return aggregate.summary_by(responses_deduplicated, survey, llais.welsh(), "area",
-                                aggregate.area_categories(survey), "local_authority")
+@multi_asset(
+    group_name=GROUP,
+    ins=FOR_SUMMARIES,
+    outs={
+        "question_summary": AssetOut(is_required=False, description=(
+            "Count, base and percent for every option of every question, over the deduplicated responses.")),
+        "summary_by_group": AssetOut(is_required=False, description=(
+            "question_summary broken down by respondent group.")),
+        "summary_by_area": AssetOut(is_required=False, description=(
+            "question_summary broken down by local authority (stated, else from the postcode district).")),
+    },
+    can_subset=True,
+)
+def summaries(context: AssetExecutionContext, responses_deduplicated: pd.DataFrame, llais: LlaisResource):
+    # One step for the three: each would otherwise load the same million answers again.
+    survey, welsh = llais.survey(), llais.welsh()
+    tables = {
+        "question_summary": lambda: aggregate.question_summary(responses_deduplicated, survey, welsh),
+        "summary_by_group": lambda: aggregate.summary_by(responses_deduplicated, survey, welsh, "respondent_group",
+                                                         aggregate.group_categories(survey), "respondent_group"),
+        "summary_by_area": lambda: aggregate.summary_by(responses_deduplicated, survey, welsh, "area",
+                                                        aggregate.area_categories(survey), "local_authority"),
+    }
+    for name in sorted(context.selected_output_names):
+        yield Output(tables[name](), output_name=name)
 
 
 @asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_FREE_TEXT)

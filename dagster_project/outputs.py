@@ -55,28 +55,30 @@ class ReviewOutputsResource(ConfigurableResource):
         return self.folder(llais) / "charts" / language / f"{question_id}.png"
 
 
-def _crosstab(frame: pd.DataFrame, llais: LlaisResource, column: str, categories: list[str], name: str):
-    return crosstab(frame, llais.survey(), llais.welsh(), column, categories, name)
-
-
-@asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_SUMMARIES)
-def crosstab_group(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
-    """Every closed question by respondent group: count, base, column percent and 95% Wilson interval (unsuppressed)."""
-    return _crosstab(responses_deduplicated, llais, "respondent_group",
-                     aggregate.group_categories(llais.survey()), "respondent_group")
-
-
-@asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_SUMMARIES)
-def crosstab_area(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
-    """Every closed question by local authority, with 95% Wilson intervals (unsuppressed)."""
-    return _crosstab(responses_deduplicated, llais, "area", aggregate.area_categories(llais.survey()),
-                     "local_authority")
-
-
-@asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_SUMMARIES)
-def crosstab_language(responses_deduplicated: pd.DataFrame, llais: LlaisResource) -> pd.DataFrame:
-    """Every closed question by response language, with 95% Wilson intervals (unsuppressed)."""
-    return _crosstab(responses_deduplicated, llais, "language", languages(responses_deduplicated), "language")
+@multi_asset(
+    group_name=GROUP,
+    ins=FOR_SUMMARIES,
+    outs={
+        "crosstab_group": AssetOut(is_required=False, description=(
+            "Every closed question by respondent group: count, base, column percent and 95% Wilson interval "
+            "(unsuppressed).")),
+        "crosstab_area": AssetOut(is_required=False, description=(
+            "Every closed question by local authority, with 95% Wilson intervals (unsuppressed).")),
+        "crosstab_language": AssetOut(is_required=False, description=(
+            "Every closed question by response language, with 95% Wilson intervals (unsuppressed).")),
+    },
+    can_subset=True,
+)
+def crosstabs(context: AssetExecutionContext, responses_deduplicated: pd.DataFrame, llais: LlaisResource):
+    # One step for the three: each would otherwise load the same million answers again.
+    survey, welsh = llais.survey(), llais.welsh()
+    breakdowns = {
+        "crosstab_group": ("respondent_group", aggregate.group_categories(survey), "respondent_group"),
+        "crosstab_area": ("area", aggregate.area_categories(survey), "local_authority"),
+        "crosstab_language": ("language", languages(responses_deduplicated), "language"),
+    }
+    for name in sorted(context.selected_output_names):
+        yield Output(crosstab(responses_deduplicated, survey, welsh, *breakdowns[name]), output_name=name)
 
 
 @asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_PROFILE)

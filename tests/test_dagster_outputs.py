@@ -4,7 +4,7 @@ import sqlite3
 
 import pandas as pd
 import pytest
-from dagster import DagsterInstance
+from dagster import AssetKey, DagsterInstance
 from openpyxl import load_workbook
 
 from dagster_project import build_definitions, defs
@@ -130,6 +130,21 @@ def test_a_stricter_threshold_in_configuration_reaches_the_workbook(outputs, tmp
     numbers = pd.to_numeric(area["count"], errors="coerce")
     assert (area["count"] == "<10").any() and not numbers.between(1, 9).any()
     assert SuppressionRule(10, "<10").describe("cy").startswith("Mae niferoedd o 1 i 9")
+
+
+def test_one_crosstab_and_one_summary_can_be_refreshed_alone(outputs):
+    analysis_db, _, _ = outputs
+    before = {name: table(analysis_db, name) for name in ("crosstab_language", "summary_by_area", "crosstab_group")}
+    llais = LlaisResource(survey_database=str(analysis_db.parent / "responses.db"), analysis_database=str(analysis_db))
+    job = build_definitions(llais, ReviewOutputsResource(exports_dir=str(analysis_db.parent / "exports")))
+    result = job.resolve_job_def("refresh_all").execute_in_process(
+        instance=DagsterInstance.ephemeral(), raise_on_error=False,
+        asset_selection=[AssetKey("crosstab_language"), AssetKey("summary_by_area")])
+    assert result.success
+    assert {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()} == {
+        "crosstab_language", "summary_by_area"}
+    for name, frame in before.items():
+        pd.testing.assert_frame_equal(table(analysis_db, name), frame)
 
 
 def test_report_counts_are_the_deduplicated_responses_and_their_campaign_members(outputs):

@@ -202,17 +202,22 @@ def _load_tables(llais: LlaisResource) -> dict[str, pd.DataFrame]:
 def _counts(llais: LlaisResource) -> dict[str, int]:
     conn = llais.analysis()
     try:
-        def row(sql: str) -> list[int]:
-            return [int(value or 0) for value in conn.execute(sql, [llais.survey_slug]).fetchone()]
-        # responses_deduplicated is a view over a million rows: both of its counts come from one pass.
-        analysed, campaign = row("select count(*), count(campaign_id) from responses_deduplicated where survey_id = ?")
+        def count(sql: str) -> int:
+            return int(conn.execute(sql, [llais.survey_slug]).fetchone()[0] or 0)
+        # responses_deduplicated is a view that looks up every one of a million clean responses; its two
+        # counts come from the small tables and indexes instead, as the blocking check on it
+        # (deduplicated_reconciles_with_clean) reconciles them: the kept responses are the clean ones less
+        # those removed and those excluded, and campaigns are found among the kept, so each campaign
+        # membership that was not removed is one row of the view with a campaign_id.
+        removed = count("select count(distinct response_id) from duplicate_groups where survey_id = ? and removed = 1")
         return {
-            "responses_received": row("select count(*) from raw_responses where survey_id = ?")[0],
-            "quarantined": row("select count(distinct response_id) from quarantined_responses where survey_id = ?")[0],
-            "duplicates_removed": row("select count(distinct response_id) from duplicate_groups "
-                                      "where survey_id = ? and removed = 1")[0],
-            "responses_analysed": analysed,
-            "campaign_responses": campaign,
+            "responses_received": count("select count(*) from raw_responses where survey_id = ?"),
+            "quarantined": count("select count(distinct response_id) from quarantined_responses where survey_id = ?"),
+            "duplicates_removed": removed,
+            "responses_analysed": count("select count(*) from responses_clean where survey_id = ?") - removed
+            - count("select count(*) from excluded_responses where survey_id = ?"),
+            "campaign_responses": count("select count(*) from duplicate_groups "
+                                        "where survey_id = ? and rule = 'campaign' and removed = 0"),
         }
     finally:
         conn.close()

@@ -21,6 +21,7 @@ matplotlib.use("Agg")  # no display on servers; must precede any pyplot use else
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .cores import available_cores  # noqa: E402
@@ -33,6 +34,9 @@ WIDTH_INCHES = 11
 LABEL_WIDTH = 34
 GROUP_COLOURS = ["#1d70b8", "#f47738", "#00703c", "#912b88", "#505a5f", "#b58840"]
 ALL_COLOUR = "#1d70b8"
+# The axes titles sit just above the axes. Placed there explicitly, matplotlib does not measure both
+# axes' tick labels at every draw to see whether something on top pushes them up (nothing does).
+TITLE_Y = 1.0
 
 
 def _number(value) -> float | None:
@@ -222,6 +226,7 @@ class _Chart:
         height = 1.8 + 0.42 * len(options) * max(1.0, len(groups) / 3)
         # A fixed layout: constrained layout redraws the figure several times and doubles the cost of a chart.
         figure = Figure(figsize=(WIDTH_INCHES, height), dpi=DPI)
+        FigureCanvasAgg(figure)
         figure.subplots_adjust(left=0.23, right=0.98, top=1 - 0.75 / height, bottom=1.5 / height, wspace=0.06)
         question = overall[f"question_{language}"].fillna(overall["question_en"]).iloc[0]
         self.title = figure.suptitle(textwrap.fill(str(question), 95), fontsize=11, fontweight="bold")
@@ -229,7 +234,7 @@ class _Chart:
         positions = np.arange(len(options))[::-1]
         _bars(left, overall, positions, 0.7, ALL_COLOUR, rule)
         base = overall["base"].iloc[0]
-        left.set_title(f"{w['all_respondents']} ({w['base']}: {base})", fontsize=10)
+        left.set_title(f"{w['all_respondents']} ({w['base']}: {base})", fontsize=10, y=TITLE_Y)
         left.set_yticks(positions, labels, fontsize=8)
         height_each = 0.8 / max(len(groups), 1)
         for i, group in enumerate(groups):
@@ -237,7 +242,7 @@ class _Chart:
             offset = (len(groups) - 1) / 2 * height_each - i * height_each
             _bars(right, part, positions + offset, height_each, GROUP_COLOURS[i % len(GROUP_COLOURS)], rule,
                   label=textwrap.fill(group_labels.get(group, group), 32), annotate=len(groups) == 1)
-        right.set_title(w["by_group"], fontsize=10)
+        right.set_title(w["by_group"], fontsize=10, y=TITLE_Y)
         self.legend = None
         if groups:
             self.legend = figure.legend(loc="lower right", ncols=2 if len(groups) > 1 else 1, fontsize=7,
@@ -257,9 +262,9 @@ class _Chart:
         question = overall[f"question_{language}"].fillna(overall["question_en"]).iloc[0]
         self.title.set_text(textwrap.fill(str(question), 95))
         labels = [textwrap.fill(str(v), LABEL_WIDTH) for v in overall[f"label_{language}"].fillna(overall["label_en"])]
-        self.left.set_title(f"{w['all_respondents']} ({w['base']}: {overall['base'].iloc[0]})", fontsize=10)
+        self.left.title.set_text(f"{w['all_respondents']} ({w['base']}: {overall['base'].iloc[0]})")
         self.left.set_yticks(self.positions, labels, fontsize=8)
-        self.right.set_title(w["by_group"], fontsize=10)
+        self.right.title.set_text(w["by_group"])
         if self.legend is not None:
             for text, group in zip(self.legend.get_texts(), self.groups):
                 text.set_text(textwrap.fill(group_labels.get(group, group), 32))

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from survey_app.definition import Survey
 
@@ -253,20 +255,29 @@ def campaign_key(text: pd.Series) -> pd.Series:
 
 def find_campaigns(frame: pd.DataFrame, rows: np.ndarray, free_text: list[str], min_size: int) -> pd.DataFrame:
     """Campaign groups among the given rows: at least min_size long answers to one question with one campaign_key."""
-    found = []
-    ids = frame["id"].to_numpy()[rows]
-    for number, column in enumerate(free_text):
-        long_enough = (frame[column].str.len() >= CAMPAIGN_MIN_CHARS).fillna(False).to_numpy(dtype=bool)[rows]
-        if not long_enough.any():
-            continue
-        # Responses with one word set (one campaign_key) in this column share a group number.
-        group = word_set_groups(frame[column].iloc[rows[long_enough]], min_size)
-        members = group >= 0
-        found.append(pd.DataFrame({"key": number * (len(rows) + 1) + group[members],
-                                   "response_id": ids[long_enough][members], "column": column}))
-    if not found:
+    # Every question's answers numbered at once, so a text pasted into several questions (or rows) is read
+    # and measured once. Only present answers are numbered: most are missing, and hashing skips none.
+    answers = [_arrow_text(frame[column]) for column in free_text]
+    position = np.concatenate([np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False)) for values in answers]
+                              + [np.empty(0, dtype=np.int64)])
+    question = np.repeat(np.arange(len(free_text)), [len(values) - values.null_count for values in answers])
+    encoded = pc.dictionary_encode(pa.chunked_array([values.drop_null().combine_chunks() for values in answers],
+                                                    type=pa.large_string())).combine_chunks()
+    texts = encoded.dictionary
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    # Where each row is among the given rows (-1: not given).
+    place = np.full(len(frame), -1, dtype=np.int64)
+    place[rows] = np.arange(len(rows))
+    long_text = pc.greater_equal(pc.utf8_length(texts), CAMPAIGN_MIN_CHARS).to_numpy(zero_copy_only=False)
+    chosen = (place[position] >= 0) & long_text[codes]
+    if not chosen.any():
         return _empty_groups()
-    members = pd.concat(found, ignore_index=True).drop_duplicates("response_id")
+    # Responses with one word set (one campaign_key) in one question share a group number.
+    group = word_set_groups(codes[chosen], texts, question[chosen], min_size)
+    members = pd.DataFrame({"key": group, "number": question[chosen],
+                            "response_id": frame["id"].to_numpy()[position[chosen]]})
+    members = members[group >= 0].drop_duplicates("response_id")
+    members["column"] = np.array(free_text, dtype=object)[members["number"].to_numpy()]
     members["cluster"] = members.groupby("key", sort=False)["response_id"].transform("min")
     size = members.groupby("cluster")["response_id"].transform("size")
     members = members[size >= min_size]
@@ -277,6 +288,12 @@ def find_campaigns(frame: pd.DataFrame, rows: np.ndarray, free_text: list[str], 
         "detail": size.astype("string") + " responses share near-identical text in '" + members["column"]
         + "'; all kept",
     }), "campaign")
+
+
+def _arrow_text(values: pd.Series) -> pa.ChunkedArray:
+    """A text column as Arrow large strings, sharing its buffers when it is Arrow-backed already."""
+    array = pa.array(values.astype("string").array).cast(pa.large_string())
+    return array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
 
 
 def _numbered(groups: pd.DataFrame, prefix: str) -> pd.DataFrame:

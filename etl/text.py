@@ -87,9 +87,11 @@ def _unicode_word_set_key(value: str) -> str:
     return " ".join(sorted(set(_unicode_words(value))))
 
 
-def word_set_groups(text: pd.Series, min_count: int) -> np.ndarray:
-    """For each value, a number shared by exactly the values with its word set (its word_set_key),
-    or -1 where the value is missing or fewer than min_count values have that word set.
+def word_set_groups(codes: np.ndarray, distinct: pa.Array, within: np.ndarray, min_count: int) -> np.ndarray:
+    """For the values distinct.take(codes) (code -1: missing; distinct holds no missing value), each in
+    the part numbered by `within` (e.g. its question), a number shared by exactly the values with its
+    word set (its word_set_key) in its part, or -1 where the value is missing or fewer than min_count
+    values share both.
 
     No key text is built. Each distinct text's words are numbered, each (text, word)
     pair kept once, and the text hashed as the sum of a random 64-bit number per
@@ -97,19 +99,19 @@ def word_set_groups(text: pd.Series, min_count: int) -> np.ndarray:
     count. Each group of min_count or more values is then checked word by word
     against its first text; should a group fail (only a hash collision could), the
     texts are grouped by word_set_key itself. So the groups are exactly those of
-    word_set_key.
+    word_set_key. Codes let a caller name each distinct text once however many
+    rows and `within` parts (e.g. questions) it recurs in.
     """
-    text = text.astype("string")
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
-    groups = np.full(len(text), -1, dtype=np.int64)
+    groups = np.full(len(codes), -1, dtype=np.int64)
     present = codes >= 0
     if not present.any():
         return groups
-    order, owner, word, vocabulary = _distinct_words(_arrow(pd.Series(uniques)))
+    order, owner, word, vocabulary = _distinct_words(distinct)
     # From here on distinct texts are numbered in `order` (the order their words were laid out in).
     number = np.empty(len(order), dtype=np.int64)
     number[order] = np.arange(len(order))
     codes = number[codes[present]]
+    within = np.asarray(within, dtype=np.int64)[present]
     count = np.bincount(owner, minlength=len(order))
     hashes = _word_hashes(vocabulary)
     total = np.zeros(len(order), dtype=np.uint64)
@@ -117,12 +119,22 @@ def word_set_groups(text: pd.Series, min_count: int) -> np.ndarray:
         # Sums wrap around (mod 2**64); pairs are ordered by text, so each text's words are one run.
         total[count > 0] = np.add.reduceat(hashes[word], (np.cumsum(count) - count)[count > 0])
     label = pd.factorize(total + count.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))[0]
-    common = np.bincount(label[codes], minlength=label.max() + 1)[label] >= min_count
-    if _collided(label, common, count, owner, word, vocabulary):
-        label = pd.factorize(word_set_key(pd.Series(uniques.take(order))))[0]
-        common = np.bincount(label[codes], minlength=label.max() + 1)[label] >= min_count
-    groups[present] = np.where(common, label, -1)[codes]
+    group, common = _common_groups(label[codes], within, min_count)
+    # The distinct texts of the common groups: only among those could a collision change a group.
+    checked = np.zeros(len(order), dtype=bool)
+    checked[codes[common]] = True
+    if _collided(label, checked, count, owner, word, vocabulary):
+        label = pd.factorize(word_set_key(pd.Series(pd.arrays.ArrowStringArray(
+            distinct.cast(pa.large_string()).take(pa.array(order))))))[0]
+        group, common = _common_groups(label[codes], within, min_count)
+    groups[present] = np.where(common, group, -1)
     return groups
+
+
+def _common_groups(label: np.ndarray, within: np.ndarray, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(a number per value for its (within, label) pair, True where min_count or more values share it)."""
+    group = within * (int(label.max(initial=-1)) + 1) + label
+    return group, np.bincount(group)[group] >= min_count
 
 
 def _word_hashes(vocabulary: int) -> np.ndarray:
@@ -155,7 +167,8 @@ def _distinct_words(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarra
     blank = np.flatnonzero(pc.equal(encoded.dictionary, "").to_numpy(zero_copy_only=False))
     if len(blank):
         pairs = pairs[word != blank[0]]
-    pairs = np.sort(pairs)
+    # Pairs come ordered by value already; a stable (merge) sort only has to order each value's few words.
+    pairs = np.sort(pairs, kind="stable")
     first = np.ones(len(pairs), dtype=bool)
     first[1:] = pairs[1:] != pairs[:-1]
     pairs = pairs[first] if len(pairs) else pairs
@@ -189,11 +202,11 @@ def _token_words(values: pa.Array) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), words)
 
 
-def _collided(label: np.ndarray, common: np.ndarray, count: np.ndarray, owner: np.ndarray, word: np.ndarray,
+def _collided(label: np.ndarray, checked: np.ndarray, count: np.ndarray, owner: np.ndarray, word: np.ndarray,
               vocabulary: int) -> bool:
-    """Whether a common group holds texts with different word sets: a text whose number of words differs
-    from its group's first text's, or that has a word the first text lacks."""
-    candidates = np.flatnonzero(common)
+    """Whether the checked texts of one label have different word sets: a text whose number of words
+    differs from its label's first checked text's, or that has a word that text lacks."""
+    candidates = np.flatnonzero(checked)
     labels, first = np.unique(label[candidates], return_index=True)
     first_of = np.zeros(label.max() + 1, dtype=np.int64)
     first_of[labels] = candidates[first]
@@ -202,8 +215,8 @@ def _collided(label: np.ndarray, common: np.ndarray, count: np.ndarray, owner: n
     is_first = np.zeros(len(label), dtype=bool)
     is_first[candidates[first]] = True
     reference = label[owner[is_first[owner]]] * vocabulary + word[is_first[owner]]
-    checked = common[owner] & ~is_first[owner]
-    return not pd.Series(label[owner[checked]] * vocabulary + word[checked]).isin(reference).all()
+    compared = checked[owner] & ~is_first[owner]
+    return not pd.Series(label[owner[compared]] * vocabulary + word[compared]).isin(reference).all()
 
 
 # Byte -> byte: ASCII word characters lower-cased, every other byte a space.
@@ -229,8 +242,9 @@ def _ascii_word_set_keys(values: pa.Array) -> pa.Array:
     rank = np.empty(len(vocabulary), dtype=np.int64)
     rank[pc.sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(vocabulary))
     # One integer per (value, word) pair, sorted by value then word; a repeated word follows its first copy.
+    # They come ordered by value already, so a stable (merge) sort only has to order each value's few words.
     pairs = np.sort(pc.list_parent_indices(words).to_numpy().astype(np.int64) * len(vocabulary)
-                    + rank[encoded.indices.to_numpy(zero_copy_only=False)])
+                    + rank[encoded.indices.to_numpy(zero_copy_only=False)], kind="stable")
     first = np.ones(len(pairs), dtype=bool)
     first[1:] = pairs[1:] != pairs[:-1]
     pairs = pairs[first]

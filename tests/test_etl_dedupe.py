@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from etl import text
@@ -112,16 +113,31 @@ def shared_keys(texts, min_count):
     return [key if not pd.isna(key) and count >= min_count else None for key, count in zip(keys, counts)]
 
 
+def word_set_groups(texts, min_count, within=None):
+    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    within = np.zeros(len(texts), dtype=np.int64) if within is None else within
+    return text.word_set_groups(codes, pa.array(uniques, type=pa.large_string()), within, min_count)
+
+
 def test_word_set_groups_are_exactly_the_campaign_key_groups():
     texts = pd.Series(TEXTS * 2 + TEXTS[:7], dtype="string")
     for min_count in (1, 2, 3, 4):
-        assert partition(text.word_set_groups(texts, min_count)) == partition(shared_keys(texts, min_count))
+        assert partition(word_set_groups(texts, min_count)) == partition(shared_keys(texts, min_count))
 
 
 def test_word_set_groups_stay_exact_when_word_hashes_collide(monkeypatch):
     monkeypatch.setattr(text, "_word_hashes", lambda vocabulary: np.zeros(vocabulary, dtype=np.uint64))
     texts = pd.Series(TEXTS * 3, dtype="string")
-    assert partition(text.word_set_groups(texts, 3)) == partition(shared_keys(texts, 3))
+    assert partition(word_set_groups(texts, 3)) == partition(shared_keys(texts, 3))
+
+
+def test_word_set_groups_count_each_part_on_its_own():
+    # Four copies of one word set: three in part 0, one in part 1; only part 0's reach three.
+    texts = pd.Series(["stop the dealers", "Dealers, stop the!", "the dealers stop", "stop the dealers", None],
+                      dtype="string")
+    groups = word_set_groups(texts, 3, within=np.array([0, 0, 0, 1, 0]))
+    assert partition(groups) == {frozenset({0, 1, 2})}
+    assert groups[3] == -1 and groups[4] == -1
 
 
 def test_dedupe_finds_the_same_groups_in_arrow_strings_as_in_python_strings():

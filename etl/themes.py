@@ -140,30 +140,38 @@ def _normalised(values: pa.Array) -> pa.Array:
 def tag(text: pd.Series, codebook: list[Theme]) -> pd.DataFrame:
     """One boolean column per theme (either language's keywords count: people mix languages).
 
-    Each distinct text is matched once: campaigns and short common answers repeat. Text made only of
-    ASCII and the safe letters and symbols (nearly all of it) is matched by the RE2 form of each theme's
-    pattern; the rest by an RE2 prefilter and then Python's regex on the candidates it finds.
+    Each distinct text is matched once: campaigns and short common answers repeat.
     """
-    encoded = pc.dictionary_encode(_large_strings(text))
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    normal = _normalised(encoded.dictionary)
-    answered = codes >= 0
+    codes, distinct = pd.factorize(text.array)
+    return _answer_tags(tag_distinct(distinct, codebook), codes, codebook, text.index)
+
+
+def tag_distinct(distinct, codebook: list[Theme]) -> np.ndarray:
+    """tag() for distinct texts: a themes x (texts + 1) array, whose last column (all False) is a missing text's.
+
+    Text made only of ASCII and the safe letters and symbols (nearly all of it) is matched by the RE2
+    form of each theme's pattern; the rest by an RE2 prefilter and then Python's regex on the candidates
+    it finds.
+    """
+    normal = _normalised(_large_strings(pd.Series(distinct)))
     safe = safe_mask(normal)
     safe_values, safe_rows = normal.filter(pa.array(safe)), np.flatnonzero(safe)
     other_values, other_rows = normal.filter(pa.array(~safe)), np.flatnonzero(~safe)
-    columns = {}
-    for theme in codebook:
-        hits = np.zeros(len(normal), dtype=bool)
+    hits = np.zeros((len(codebook), len(normal) + 1), dtype=bool)
+    for found, theme in zip(hits, codebook):
         if theme.plain_pattern is None:
-            hits[:] = _prefiltered(normal, theme)
+            found[:-1] = _prefiltered(normal, theme)
         else:
-            hits[safe_rows] = pc.fill_null(pc.match_substring_regex(safe_values, theme.plain_pattern),
-                                           False).to_numpy(zero_copy_only=False)
-            hits[other_rows] = _prefiltered(other_values, theme)
-        column = np.zeros(len(text), dtype=bool)
-        column[answered] = hits[codes[answered]]
-        columns[theme.id] = column
-    return pd.DataFrame(columns, index=text.index)
+            found[safe_rows] = pc.fill_null(pc.match_substring_regex(safe_values, theme.plain_pattern),
+                                            False).to_numpy(zero_copy_only=False)
+            found[other_rows] = _prefiltered(other_values, theme)
+    return hits
+
+
+def _answer_tags(hits: np.ndarray, codes: np.ndarray, codebook: list[Theme], index: pd.Index) -> pd.DataFrame:
+    """tag()'s frame from tag_distinct's array and each answer's position among the distinct texts (-1: missing)."""
+    # Taken theme by theme, each theme's column is one contiguous row of the frame's single block.
+    return pd.DataFrame(hits[:, codes].T, columns=[theme.id for theme in codebook], index=index)
 
 
 def _prefiltered(values: pa.Array, theme: Theme) -> np.ndarray:
@@ -187,35 +195,34 @@ def themed_columns(survey: Survey) -> set[str]:
     return columns | {q.other_column for q in survey.questions if q.other}
 
 
-def mark_campaign_text(free_text: pd.DataFrame) -> pd.Series:
+def mark_campaign_text(members: pd.DataFrame, text: np.ndarray, distinct) -> np.ndarray:
     """True for the campaign's own pasted text: the commonest text (after normalising) among its members.
 
-    A campaign member's other answers are their own words and are counted like anyone else's. Ties go
-    to the first (column, text key) in sorted order. Each distinct text is normalised once.
+    members: the campaign_id and column of campaign members' answers; text: each answer's position
+    among the distinct texts (-1: missing). A campaign member's other answers are their own words and
+    are counted like anyone else's. Ties go to the first (column, text key) in sorted order. Each
+    distinct text is normalised once.
     """
-    member = free_text["campaign_id"].notna().to_numpy(dtype=bool)
-    members = free_text[member]
-    marked = np.zeros(len(free_text), dtype=bool)
-    if len(members):
-        texts, distinct = pd.factorize(members["text"])
-        keys = campaign_key(pd.Series(distinct, dtype=members["text"].dtype)).to_numpy(dtype=object, na_value=None)
-        codes = [_sorted_codes(members["campaign_id"]), _sorted_codes(members["column"]),
-                 _sorted_codes(pd.Series(np.append(keys, None)[texts], dtype="string"))]
-        counted = (codes[0] >= 0) & (codes[1] >= 0) & (codes[2] >= 0)
-        # One integer per (campaign, column, key) in sorted order: the order of groupby's groups.
-        group = np.full(len(members), -1, dtype=np.int64)
-        group[counted] = np.ravel_multi_index(tuple(c[counted] for c in codes),
-                                              tuple(int(c.max()) + 1 for c in codes))
-        groups, inverse = np.unique(group[counted], return_inverse=True)
-        sizes = np.bincount(inverse)
-        campaign = codes[0][counted][np.unique(inverse, return_index=True)[1]]
-        # The largest group of each campaign; among equal sizes, the first in sorted order.
-        ranked = np.lexsort((np.arange(len(groups)), -sizes, campaign))
-        top = ranked[np.concatenate([[True], campaign[ranked][1:] != campaign[ranked][:-1]])]
-        is_top = np.zeros(len(groups), dtype=bool)
-        is_top[top] = True
-        marked[np.flatnonzero(member)[counted]] = is_top[inverse]
-    return pd.Series(marked, index=free_text.index)
+    marked = np.zeros(len(members), dtype=bool)
+    if not len(members):
+        return marked
+    used = np.unique(text[text >= 0])
+    keys = _sorted_codes(campaign_key(pd.Series(distinct.take(used))))
+    codes = [_sorted_codes(members["campaign_id"]), _sorted_codes(members["column"]),
+             np.where(text >= 0, np.append(keys, -1)[np.searchsorted(used, text)], -1)]
+    counted = (codes[0] >= 0) & (codes[1] >= 0) & (codes[2] >= 0)
+    # One integer per (campaign, column, key) in sorted order: the order of groupby's groups.
+    group = np.ravel_multi_index(tuple(c[counted] for c in codes), tuple(int(c.max()) + 1 for c in codes))
+    groups, inverse = np.unique(group, return_inverse=True)
+    sizes = np.bincount(inverse)
+    campaign = codes[0][counted][np.unique(inverse, return_index=True)[1]]
+    # The largest group of each campaign; among equal sizes, the first in sorted order.
+    ranked = np.lexsort((np.arange(len(groups)), -sizes, campaign))
+    top = ranked[np.concatenate([[True], campaign[ranked][1:] != campaign[ranked][:-1]])]
+    is_top = np.zeros(len(groups), dtype=bool)
+    is_top[top] = True
+    marked[counted] = is_top[inverse]
+    return marked
 
 
 def _sorted_codes(values: pd.Series) -> np.ndarray:
@@ -223,10 +230,15 @@ def _sorted_codes(values: pd.Series) -> np.ndarray:
     return np.asarray(pd.factorize(values, sort=True)[0], dtype=np.int64)
 
 
-def answer_units(free_text: pd.DataFrame, survey: Survey) -> pd.DataFrame:
+UNIT_COLUMNS = ["survey_id", "response_id", "question_id", "language", "respondent_group", "campaign_id"]
+
+
+def answer_units(free_text: pd.DataFrame, survey: Survey, text: np.ndarray, distinct) -> pd.DataFrame:
     """The answers to theme: everyone's own text, plus each campaign's text once, with its size.
 
-    The rows are chosen and ordered on the id columns first, and the frame is copied once, in that order.
+    text: each answer's position among the distinct texts (-1: missing), carried by the units as
+    text_code, so that no answer's text is copied. The rows are chosen and ordered on the id columns
+    first, and only the columns the theme tables show are copied, once, in that order.
     """
     themed = free_text["column"].isin(themed_columns(survey)).to_numpy(dtype=bool)
     # The campaign's text is found among all its members' answers: a campaign pasted into a column
@@ -235,27 +247,33 @@ def answer_units(free_text: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     members = np.flatnonzero(free_text["campaign_id"].notna().to_numpy(dtype=bool))
     response_id = free_text["response_id"].to_numpy()
     campaign = np.zeros(len(free_text), dtype=bool)
-    campaign[members] = mark_campaign_text(free_text.iloc[members]).to_numpy(dtype=bool)
+    campaign[members] = mark_campaign_text(free_text[["campaign_id", "column"]].take(members), text[members],
+                                           distinct)
     campaign &= themed
     campaign_size = np.ones(len(free_text), dtype=np.int64)
     keep = themed & ~campaign
     marked = np.flatnonzero(campaign)
     if len(marked):
         # One row per campaign: its first response stands for it (group and language included).
-        groups = pd.MultiIndex.from_arrays([free_text["campaign_id"].iloc[marked],
-                                            free_text["column"].iloc[marked]]).factorize()[0]
+        groups = _combined_codes(free_text["campaign_id"].take(marked), free_text["column"].take(marked))
         sizes = np.bincount(groups)
         first = np.lexsort((response_id[marked], groups))
         starts = first[np.concatenate([[True], groups[first][1:] != groups[first][:-1]])]
         keep[marked[starts]] = True
         campaign_size[marked[starts]] = sizes[groups[starts]]
     rows = np.flatnonzero(keep)
-    question, _ = pd.factorize(free_text["question_id"].iloc[rows], sort=True)
-    rows = rows[np.lexsort((response_id[rows], question))]
-    units = free_text.take(rows).reset_index(drop=True)
+    rows = rows[np.lexsort((response_id[rows], _sorted_codes(free_text["question_id"])[rows]))]
+    units = free_text[UNIT_COLUMNS].take(rows).reset_index(drop=True)
+    units["text_code"] = text[rows]
     units["campaign_size"] = campaign_size[rows]
     units["is_campaign"] = campaign[rows]
     return units
+
+
+def _combined_codes(*keys: pd.Series) -> np.ndarray:
+    """One integer from 0 per distinct combination of the keys (none of them missing)."""
+    codes = [np.asarray(pd.factorize(key)[0], dtype=np.int64) for key in keys]
+    return np.unique(np.ravel_multi_index(codes, tuple(int(c.max()) + 1 for c in codes)), return_inverse=True)[1]
 
 
 @dataclass
@@ -266,11 +284,19 @@ class ThemeTables:
 
 
 def theme_tables(free_text: pd.DataFrame, survey: Survey, codebook: list[Theme]) -> ThemeTables:
-    units = answer_units(free_text, survey)
-    tags = tag(units["text"], codebook)
+    # Each answer's text as its position among the distinct texts: tagged once each, never copied.
+    text, distinct = pd.factorize(free_text["text"].array)
+    units = answer_units(free_text, survey, text, distinct)
+    tags = _answer_tags(tag_distinct(distinct, codebook), units["text_code"].to_numpy(), codebook, units.index)
     tags[UNTAGGED] = ~tags.any(axis=1)
-    return ThemeTables(theme_counts(units, tags, survey, codebook), theme_examples(units, tags, survey, codebook),
-                       campaign_table(units, tags, survey, codebook))
+    return ThemeTables(theme_counts(units, tags, survey, codebook),
+                       theme_examples(units, tags, distinct, survey, codebook),
+                       campaign_table(units, tags, distinct, survey, codebook))
+
+
+def _texts(distinct, codes: pd.Series) -> pd.Series:
+    """The texts at these positions among the distinct texts (-1: missing), in the distinct texts' dtype."""
+    return pd.Series(distinct.take(codes.to_numpy(), allow_fill=True), index=codes.index)
 
 
 def _labels(codebook: list[Theme]) -> pd.DataFrame:
@@ -343,15 +369,16 @@ def _order(survey: Survey, codebook: list[Theme]) -> tuple[dict, dict]:
     return questions, themes
 
 
-def theme_examples(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, codebook: list[Theme],
+def theme_examples(units: pd.DataFrame, tags: pd.DataFrame, distinct, survey: Survey, codebook: list[Theme],
                    per_theme: int = EXAMPLES_PER_THEME) -> pd.DataFrame:
     """A few redacted quotes per theme, across questions, in both languages where there are any.
 
     People's own words come before campaign text, then longer answers (more to
     read) before shorter; ties go to the lower response id, so re-runs agree.
     """
-    long = _example_candidates(units, tags, per_theme)
+    long = _example_candidates(units, tags, distinct, per_theme)
     long = long.join(units.reset_index(drop=True), on="_row")
+    long["text"] = _texts(distinct, long["text_code"])
     long = long.assign(_len=-long["text"].str.len())
     long = long.sort_values(["theme_id", "is_campaign", "_len", "response_id"])
     long["_lang_rank"] = long.groupby(["theme_id", "language"]).cumcount()
@@ -365,14 +392,15 @@ def theme_examples(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, code
                    "response_id", "is_campaign", "text"]].reset_index(drop=True)
 
 
-def _example_candidates(units: pd.DataFrame, tags: pd.DataFrame, per_theme: int) -> pd.DataFrame:
+def _example_candidates(units: pd.DataFrame, tags: pd.DataFrame, distinct, per_theme: int) -> pd.DataFrame:
     """(_row, theme_id, tagged) for the answers that could be picked as a theme's examples, theme by theme.
 
     Only the first per_theme answers of each theme x language, in the order quotes are chosen, can be
     picked: any later one has per_theme answers of its own language before it. Keeping just those makes
     the sort and join over every tagged answer a sort of a few dozen rows.
     """
-    length = units["text"].str.len().to_numpy(dtype=float, na_value=np.nan)
+    lengths = pd.Series(distinct).str.len().to_numpy(dtype=float, na_value=np.nan)
+    length = np.append(lengths, np.nan)[units["text_code"].to_numpy()]
     shorter = np.where(np.isnan(length), np.inf, -length)
     rows = np.arange(len(units))
     ranked = np.lexsort((rows, units["response_id"].to_numpy(), shorter, units["is_campaign"].to_numpy(dtype=bool)))
@@ -390,7 +418,8 @@ def _example_candidates(units: pd.DataFrame, tags: pd.DataFrame, per_theme: int)
                         index=np.arange(len(kept)))
 
 
-def campaign_table(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, codebook: list[Theme]) -> pd.DataFrame:
+def campaign_table(units: pd.DataFrame, tags: pd.DataFrame, distinct, survey: Survey,
+                   codebook: list[Theme]) -> pd.DataFrame:
     """Each campaign once: the question, how many responses pasted its text, its themes and the text."""
     campaigns = units[units["is_campaign"]]
     labels = {t.id: t.label_en for t in codebook} | {UNTAGGED: UNTAGGED_LABELS[0]}
@@ -404,6 +433,6 @@ def campaign_table(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, code
         "survey_id": survey.slug, "campaign_id": campaigns["campaign_id"], "question_id": campaigns["question_id"],
         "language": campaigns["language"], "campaign_size": campaigns["campaign_size"].astype("int64"),
         "themes": themes.astype("string") if len(campaigns) else pd.Series(dtype="string"),
-        "text": campaigns["text"],
+        "text": _texts(distinct, campaigns["text_code"]),
     })
     return table.sort_values("campaign_id", ignore_index=True)

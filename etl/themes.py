@@ -143,7 +143,9 @@ def tag(text: pd.Series, codebook: list[Theme]) -> pd.DataFrame:
     Each distinct text is matched once: campaigns and short common answers repeat.
     """
     codes, distinct = pd.factorize(text.array)
-    return _answer_tags(tag_distinct(distinct, codebook), codes, codebook, text.index)
+    # Taken theme by theme, each theme's column is one contiguous row of the frame's single block.
+    return pd.DataFrame(tag_distinct(distinct, codebook)[:, codes].T, columns=[t.id for t in codebook],
+                        index=text.index)
 
 
 def tag_distinct(distinct, codebook: list[Theme]) -> np.ndarray:
@@ -166,12 +168,6 @@ def tag_distinct(distinct, codebook: list[Theme]) -> np.ndarray:
                                             False).to_numpy(zero_copy_only=False)
             found[other_rows] = _prefiltered(other_values, theme)
     return hits
-
-
-def _answer_tags(hits: np.ndarray, codes: np.ndarray, codebook: list[Theme], index: pd.Index) -> pd.DataFrame:
-    """tag()'s frame from tag_distinct's array and each answer's position among the distinct texts (-1: missing)."""
-    # Taken theme by theme, each theme's column is one contiguous row of the frame's single block.
-    return pd.DataFrame(hits[:, codes].T, columns=[theme.id for theme in codebook], index=index)
 
 
 def _prefiltered(values: pa.Array, theme: Theme) -> np.ndarray:
@@ -287,11 +283,32 @@ def theme_tables(free_text: pd.DataFrame, survey: Survey, codebook: list[Theme])
     # Each answer's text as its position among the distinct texts: tagged once each, never copied.
     text, distinct = pd.factorize(free_text["text"].array)
     units = answer_units(free_text, survey, text, distinct)
-    tags = _answer_tags(tag_distinct(distinct, codebook), units["text_code"].to_numpy(), codebook, units.index)
-    tags[UNTAGGED] = ~tags.any(axis=1)
+    tags = unit_themes(tag_distinct(distinct, codebook), units["text_code"].to_numpy(), codebook)
     return ThemeTables(theme_counts(units, tags, survey, codebook),
                        theme_examples(units, tags, distinct, survey, codebook),
                        campaign_table(units, tags, distinct, survey, codebook))
+
+
+@dataclass(frozen=True)
+class UnitThemes:
+    """Each unit's themes, as the combination of themes its text has: a few combinations serve every answer."""
+    ids: pd.Index               # the codebook's themes, then UNTAGGED
+    combinations: np.ndarray    # combination x theme: True where the combination has the theme
+    combination: np.ndarray     # each unit's combination
+
+    def tagged(self, position: int) -> np.ndarray:
+        """Which units have the theme at this position in ids."""
+        return self.combinations[:, position][self.combination]
+
+
+def unit_themes(hits: np.ndarray, text: np.ndarray, codebook: list[Theme]) -> UnitThemes:
+    """The units' themes from tag_distinct's array and each unit's position among the distinct texts (-1: missing)."""
+    found = np.vstack([hits, ~hits.any(axis=0)])
+    # Each text's themes packed into bytes, so the distinct combinations are found by one flat np.unique.
+    packed = np.ascontiguousarray(np.packbits(found, axis=0).T)
+    keys, of_text = np.unique(packed.view(f"V{packed.shape[1]}").ravel(), return_inverse=True)
+    combinations = np.unpackbits(keys.view(np.uint8).reshape(len(keys), -1), axis=1, count=len(found)).astype(bool)
+    return UnitThemes(pd.Index([t.id for t in codebook] + [UNTAGGED]), combinations, of_text.reshape(-1)[text])
 
 
 def _texts(distinct, codes: pd.Series) -> pd.Series:
@@ -304,7 +321,7 @@ def _labels(codebook: list[Theme]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["theme_id", "label_en", "label_cy"])
 
 
-def theme_counts(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, codebook: list[Theme]) -> pd.DataFrame:
+def theme_counts(units: pd.DataFrame, tags: UnitThemes, survey: Survey, codebook: list[Theme]) -> pd.DataFrame:
     """Answers per question x theme x group x language, with an all/all total row for each question x theme.
 
     `answers` counts each campaign once; `campaign_responses` is how many
@@ -328,11 +345,12 @@ def theme_counts(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, codebo
                   "answers", "campaign_responses"]]
 
 
-def _tagged_cells(units: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
+def _tagged_cells(units: pd.DataFrame, tags: UnitThemes) -> pd.DataFrame:
     """One row per theme x question x group x language with a tagged answer: answers and campaign responses.
 
-    Counted with one bincount per theme over the cells' integer codes, rather than a long frame of every
-    answer x theme; each cell's keys are copied from one of its answers, so they keep the units' dtypes.
+    Counted with one bincount over the cells' and theme combinations' integer codes, then summed over
+    the combinations that have each theme, rather than a long frame of every answer x theme; each
+    cell's keys are copied from one of its answers, so they keep the units' dtypes.
     """
     keys = pd.DataFrame({"question_id": units["question_id"],
                          "respondent_group": units["respondent_group"].fillna("unknown"),
@@ -344,11 +362,14 @@ def _tagged_cells(units: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
     example = np.zeros(cells, dtype=np.int64)
     example[cell[::-1]] = np.arange(len(cell))[::-1]
     responses = np.where(units["is_campaign"].to_numpy(dtype=bool), units["campaign_size"].to_numpy(dtype=np.int64), 0)
+    combined = cell * len(tags.combinations) + tags.combination
+    size = cells * len(tags.combinations)
+    has = tags.combinations.astype(np.int64)
+    all_counts = np.bincount(combined, minlength=size).reshape(cells, -1) @ has
+    all_behind = np.bincount(combined, weights=responses, minlength=size).reshape(cells, -1) @ has
     theme, found, answers, campaign_responses = [], [], [], []
-    for position, column in enumerate(tags.columns):
-        tagged = tags[column].to_numpy(dtype=bool)
-        counts = np.bincount(cell[tagged], minlength=cells)
-        behind = np.bincount(cell[tagged], weights=responses[tagged], minlength=cells)
+    for position in range(len(tags.ids)):
+        counts, behind = all_counts[:, position], all_behind[:, position]
         present = np.flatnonzero(counts)
         theme.append(np.full(len(present), position))
         found.append(present)
@@ -356,7 +377,7 @@ def _tagged_cells(units: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
         campaign_responses.append(behind[present].astype(np.int64))
     found = example[np.concatenate(found)] if found else np.zeros(0, dtype=np.int64)
     table = keys.take(found).reset_index(drop=True)
-    table.insert(1, "theme_id", tags.columns.take(np.concatenate(theme) if theme else np.zeros(0, dtype=np.int64)))
+    table.insert(1, "theme_id", tags.ids.take(np.concatenate(theme) if theme else np.zeros(0, dtype=np.int64)))
     table["answers"] = np.concatenate(answers) if answers else np.zeros(0, dtype=np.int64)
     table["campaign_responses"] = (np.concatenate(campaign_responses) if campaign_responses
                                    else np.zeros(0, dtype=np.int64))
@@ -369,7 +390,7 @@ def _order(survey: Survey, codebook: list[Theme]) -> tuple[dict, dict]:
     return questions, themes
 
 
-def theme_examples(units: pd.DataFrame, tags: pd.DataFrame, distinct, survey: Survey, codebook: list[Theme],
+def theme_examples(units: pd.DataFrame, tags: UnitThemes, distinct, survey: Survey, codebook: list[Theme],
                    per_theme: int = EXAMPLES_PER_THEME) -> pd.DataFrame:
     """A few redacted quotes per theme, across questions, in both languages where there are any.
 
@@ -392,7 +413,7 @@ def theme_examples(units: pd.DataFrame, tags: pd.DataFrame, distinct, survey: Su
                    "response_id", "is_campaign", "text"]].reset_index(drop=True)
 
 
-def _example_candidates(units: pd.DataFrame, tags: pd.DataFrame, distinct, per_theme: int) -> pd.DataFrame:
+def _example_candidates(units: pd.DataFrame, tags: UnitThemes, distinct, per_theme: int) -> pd.DataFrame:
     """(_row, theme_id, tagged) for the answers that could be picked as a theme's examples, theme by theme.
 
     Only the first per_theme answers of each theme x language, in the order quotes are chosen, can be
@@ -406,29 +427,28 @@ def _example_candidates(units: pd.DataFrame, tags: pd.DataFrame, distinct, per_t
     ranked = np.lexsort((rows, units["response_id"].to_numpy(), shorter, units["is_campaign"].to_numpy(dtype=bool)))
     language, _ = pd.factorize(units["language"])
     kept, theme = [], []
-    for position, column in enumerate(tags.columns):
-        candidates = ranked[tags[column].to_numpy(dtype=bool)[ranked]]
+    combination = tags.combination[ranked]
+    for position in range(len(tags.ids)):
+        candidates = ranked[tags.combinations[:, position][combination]]
         first = np.concatenate([np.flatnonzero(language[candidates] == code)[:per_theme]
                                 for code in np.unique(language[candidates])] or [np.zeros(0, dtype=np.int64)])
         kept.append(np.sort(candidates[first]))
         theme.append(np.full(len(first), position))
     kept = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
     theme = np.concatenate(theme) if theme else np.zeros(0, dtype=np.int64)
-    return pd.DataFrame({"_row": kept, "theme_id": tags.columns.take(theme), "tagged": True},
+    return pd.DataFrame({"_row": kept, "theme_id": tags.ids.take(theme), "tagged": True},
                         index=np.arange(len(kept)))
 
 
-def campaign_table(units: pd.DataFrame, tags: pd.DataFrame, distinct, survey: Survey,
+def campaign_table(units: pd.DataFrame, tags: UnitThemes, distinct, survey: Survey,
                    codebook: list[Theme]) -> pd.DataFrame:
     """Each campaign once: the question, how many responses pasted its text, its themes and the text."""
     campaigns = units[units["is_campaign"]]
     labels = {t.id: t.label_en for t in codebook} | {UNTAGGED: UNTAGGED_LABELS[0]}
-    # Each distinct combination of themes is written once.
-    ticked = tags.loc[campaigns.index].to_numpy(dtype=bool)
-    combinations, which = np.unique(ticked, axis=0, return_inverse=True)
-    names = np.array(["; ".join(labels[t] for t, on in zip(tags.columns, row) if on) for row in combinations] + [""],
+    # Each combination of themes is written once.
+    names = np.array(["; ".join(labels[t] for t, on in zip(tags.ids, row) if on) for row in tags.combinations],
                      dtype=object)
-    themes = pd.Series(names[np.asarray(which, dtype=np.int64).reshape(-1)], index=campaigns.index, dtype=object)
+    themes = pd.Series(names[tags.combination[campaigns.index]], index=campaigns.index, dtype=object)
     table = pd.DataFrame({
         "survey_id": survey.slug, "campaign_id": campaigns["campaign_id"], "question_id": campaigns["question_id"],
         "language": campaigns["language"], "campaign_size": campaigns["campaign_size"].astype("int64"),

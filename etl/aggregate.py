@@ -193,14 +193,15 @@ def free_text(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     Each column's answers are taken as they are and redacted in place: one pass of RE2 finds the
     few that may hold contact details (hashing every answer to redact each distinct one once would
     cost more than that pass, as nearly all of them are different), and only those are rewritten.
+    Column by column, so that only one column's answers are ever held twice.
     """
     columns = free_text_columns(survey)
     rows, chunks = [], []
     for column, _ in columns:
         values = pa.array(frame[column].astype("string"), type=pa.large_string(), from_pandas=True)
         rows.append(np.flatnonzero(pc.is_valid(values).to_numpy(zero_copy_only=False)))
-        redacted = redact_values(pc.drop_null(values))
-        chunks += redacted.chunks if isinstance(redacted, pa.ChunkedArray) else [redacted]
+        answers = redact_values(pc.drop_null(values))
+        chunks += answers.chunks if isinstance(answers, pa.ChunkedArray) else [answers]
     counts = [len(r) for r in rows]
     answered = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     names = pa.array([q for _, q in columns] + [c for c, _ in columns], type=pa.string())

@@ -54,14 +54,16 @@ def redact_values(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedAr
     in which none of them matches is left as it is by all three.
     """
     values = values.cast(pa.large_string())
-    rows = _maybe(values, MAY_HOLD_CONTACT)
-    if not len(rows):
+    maybe = _maybe(values, MAY_HOLD_CONTACT)
+    if not maybe.any():
         return values
-    some = _series(values.take(pa.array(rows)))
+    # Filtered and replaced chunk by chunk (a take would first copy a chunked array into one).
+    maybe = pa.array(maybe)
+    some = _series(values.filter(maybe))
     some = replace_regex(some, EMAIL, ASCII_EMAIL, EMAIL_MARK)
     some = replace_regex(some, PHONE, ASCII_PHONE, PHONE_MARK)
     some = replace_regex(some, FULL_POSTCODE, ASCII_FULL_POSTCODE, POSTCODE_MARK)
-    return _put(values, rows, _arrow(some))
+    return pc.replace_with_mask(values, maybe, _arrow(some))
 
 
 def contains_contact_details(text: pd.Series) -> pd.Series:
@@ -71,7 +73,7 @@ def contains_contact_details(text: pd.Series) -> pd.Series:
     codes, distinct = pd.factorize(text.array)
     values = _arrow(pd.Series(distinct))
     found = np.zeros(len(values) + 1, dtype=bool)   # the last: a missing value
-    rows = _maybe(values, MAY_HOLD_EMAIL_OR_PHONE)
+    rows = np.flatnonzero(_maybe(values, MAY_HOLD_EMAIL_OR_PHONE))
     if len(rows):
         some = _series(values.take(pa.array(rows)))
         found[rows] = (contains_regex(some, EMAIL, ASCII_EMAIL) | contains_regex(some, PHONE, ASCII_PHONE)).to_numpy()
@@ -79,9 +81,9 @@ def contains_contact_details(text: pd.Series) -> pd.Series:
 
 
 def _maybe(values: pa.Array | pa.ChunkedArray, safe_pattern: str) -> np.ndarray:
-    """Rows with a character beyond the safe ones, or in which the pattern matches: one pass finds both."""
+    """True where a value has a character beyond the safe ones, or the pattern matches: one pass finds both."""
     found = pc.match_substring_regex(values, f"{safe_pattern}|{UNSAFE_CHARACTER}")
-    return np.flatnonzero(pc.fill_null(found, False).to_numpy(zero_copy_only=False))
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
 def _arrow(text: pd.Series) -> pa.Array:
@@ -92,9 +94,3 @@ def _arrow(text: pd.Series) -> pa.Array:
 def _series(values: pa.Array) -> pd.Series:
     return pd.Series(pd.array(values.cast(pa.large_string()), dtype="string"))
 
-
-def _put(values: pa.Array | pa.ChunkedArray, rows: np.ndarray, replaced: pa.Array) -> pa.Array | pa.ChunkedArray:
-    """values with the values at rows (ascending) replaced, in order: one new array, nothing concatenated."""
-    mask = np.zeros(len(values), dtype=bool)
-    mask[rows] = True
-    return pc.replace_with_mask(values, pa.array(mask), replaced.cast(values.type))

@@ -122,19 +122,9 @@ def load_codebook(path: Path | str = CODEBOOK_PATH) -> list[Theme]:
 
 
 def _normalised(values: pa.Array) -> pa.Array:
-    """NFC, and a typographic apostrophe as a plain one; ASCII values (most answers) are left as they are."""
-    ascii = pc.fill_null(pc.string_is_ascii(values), True).to_numpy(zero_copy_only=False)
-    if ascii.all():
-        return values
-    others = np.flatnonzero(~ascii)
-    fixed = (pd.Series(values.take(pa.array(others)).to_pylist(), dtype="string").str.normalize("NFC")
-             .str.replace("’", "'", regex=False))
-    positions = np.full(len(values), -1, dtype=np.int64)
-    positions[others] = np.arange(len(others))
-    combined = pa.concat_arrays([values, pa.array(fixed.to_numpy(dtype=object, na_value=None),
-                                                  type=pa.large_string())])
-    index = np.where(ascii, np.arange(len(values)), len(values) + positions)
-    return combined.take(pa.array(index))
+    """NFC, and a typographic apostrophe as a plain one (ASCII text needs neither)."""
+    fixed = pd.Series(values.to_pylist(), dtype="string").str.normalize("NFC").str.replace("’", "'", regex=False)
+    return pa.array(fixed.to_numpy(dtype=object, na_value=None), type=pa.large_string())
 
 
 def tag(text: pd.Series, codebook: list[Theme]) -> pd.DataFrame:
@@ -155,19 +145,27 @@ def tag_distinct(distinct, codebook: list[Theme]) -> np.ndarray:
     form of each theme's pattern; the rest by an RE2 prefilter and then Python's regex on the candidates
     it finds.
     """
-    normal = _normalised(_large_strings(pd.Series(distinct)))
+    values = _large_strings(pd.Series(distinct))
+    ascii = pc.fill_null(pc.string_is_ascii(values), True).to_numpy(zero_copy_only=False)
+    rest = np.flatnonzero(~ascii)
+    normal = _normalised(values.filter(pa.array(~ascii)))
     safe = safe_mask(normal)
-    safe_values, safe_rows = normal.filter(pa.array(safe)), np.flatnonzero(safe)
-    other_values, other_rows = normal.filter(pa.array(~safe)), np.flatnonzero(~safe)
-    hits = np.zeros((len(codebook), len(normal) + 1), dtype=bool)
+    # ASCII text (most answers) is already normal, and safe: it is matched as it is.
+    plain = [(np.flatnonzero(ascii), values.filter(pa.array(ascii))), (rest[safe], normal.filter(pa.array(safe)))]
+    unsafe_rows, unsafe = rest[~safe], normal.filter(pa.array(~safe))
+    hits = np.zeros((len(codebook), len(values) + 1), dtype=bool)
     for found, theme in zip(hits, codebook):
-        if theme.plain_pattern is None:
-            found[:-1] = _prefiltered(normal, theme)
-        else:
-            found[safe_rows] = pc.fill_null(pc.match_substring_regex(safe_values, theme.plain_pattern),
-                                            False).to_numpy(zero_copy_only=False)
-            found[other_rows] = _prefiltered(other_values, theme)
+        for rows, text in plain:
+            found[rows] = _plain_matches(text, theme)
+        found[unsafe_rows] = _prefiltered(unsafe, theme)
     return hits
+
+
+def _plain_matches(values: pa.Array, theme: Theme) -> np.ndarray:
+    """The theme's matches among safe values: by its RE2 pattern, where it has one."""
+    if theme.plain_pattern is None:
+        return _prefiltered(values, theme)
+    return pc.fill_null(pc.match_substring_regex(values, theme.plain_pattern), False).to_numpy(zero_copy_only=False)
 
 
 def _prefiltered(values: pa.Array, theme: Theme) -> np.ndarray:
@@ -423,8 +421,8 @@ def _example_candidates(units: pd.DataFrame, tags: UnitThemes, distinct, per_the
     lengths = pd.Series(distinct).str.len().to_numpy(dtype=float, na_value=np.nan)
     length = np.append(lengths, np.nan)[units["text_code"].to_numpy()]
     shorter = np.where(np.isnan(length), np.inf, -length)
-    rows = np.arange(len(units))
-    ranked = np.lexsort((rows, units["response_id"].to_numpy(), shorter, units["is_campaign"].to_numpy(dtype=bool)))
+    # A stable sort: ties in all three keys stay in the units' order.
+    ranked = np.lexsort((units["response_id"].to_numpy(), shorter, units["is_campaign"].to_numpy(dtype=bool)))
     language, _ = pd.factorize(units["language"])
     kept, theme = [], []
     combination = tags.combination[ranked]

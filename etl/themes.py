@@ -200,10 +200,10 @@ def mark_campaign_text(members: pd.DataFrame, text: np.ndarray, distinct) -> np.
     marked = np.zeros(len(members), dtype=bool)
     if not len(members):
         return marked
-    used = np.unique(text[text >= 0])
-    keys = _sorted_codes(campaign_key(pd.Series(distinct.take(used))))
-    codes = [_sorted_codes(members["campaign_id"]), _sorted_codes(members["column"]),
-             np.where(text >= 0, np.append(keys, -1)[np.searchsorted(used, text)], -1)]
+    texts, used = pd.factorize(text)
+    # A missing text (-1) has a missing key, so it is in no group.
+    keys = _sorted_codes(campaign_key(pd.Series(distinct.take(used, allow_fill=True))))
+    codes = [_sorted_codes(members["campaign_id"]), _sorted_codes(members["column"]), keys[texts]]
     counted = (codes[0] >= 0) & (codes[1] >= 0) & (codes[2] >= 0)
     # One integer per (campaign, column, key) in sorted order: the order of groupby's groups.
     group = np.ravel_multi_index(tuple(c[counted] for c in codes), tuple(int(c.max()) + 1 for c in codes))

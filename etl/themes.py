@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
+from pandas.api.extensions import ExtensionArray
 
 from survey_app.definition import Survey
 
@@ -138,7 +139,7 @@ def tag(text: pd.Series, codebook: list[Theme]) -> pd.DataFrame:
                         index=text.index)
 
 
-def tag_distinct(distinct, codebook: list[Theme]) -> np.ndarray:
+def tag_distinct(distinct: ExtensionArray, codebook: list[Theme]) -> np.ndarray:
     """tag() for distinct texts: a themes x (texts + 1) array, whose last column (all False) is a missing text's.
 
     Text made only of ASCII and the safe letters and symbols (nearly all of it) is matched by the RE2
@@ -189,7 +190,7 @@ def themed_columns(survey: Survey) -> set[str]:
     return columns | {q.other_column for q in survey.questions if q.other}
 
 
-def mark_campaign_text(members: pd.DataFrame, text: np.ndarray, distinct) -> np.ndarray:
+def mark_campaign_text(members: pd.DataFrame, text: np.ndarray, distinct: ExtensionArray) -> np.ndarray:
     """True for the campaign's own pasted text: the commonest text (after normalising) among its members.
 
     members: the campaign_id and column of campaign members' answers; text: each answer's position
@@ -227,7 +228,7 @@ def _sorted_codes(values: pd.Series) -> np.ndarray:
 UNIT_COLUMNS = ["survey_id", "response_id", "question_id", "language", "respondent_group", "campaign_id"]
 
 
-def answer_units(free_text: pd.DataFrame, survey: Survey, text: np.ndarray, distinct) -> pd.DataFrame:
+def answer_units(free_text: pd.DataFrame, survey: Survey, text: np.ndarray, distinct: ExtensionArray) -> pd.DataFrame:
     """The answers to theme: everyone's own text, plus each campaign's text once, with its size.
 
     text: each answer's position among the distinct texts (-1: missing), carried by the units as
@@ -294,10 +295,6 @@ class UnitThemes:
     combinations: np.ndarray    # combination x theme: True where the combination has the theme
     combination: np.ndarray     # each unit's combination
 
-    def tagged(self, position: int) -> np.ndarray:
-        """Which units have the theme at this position in ids."""
-        return self.combinations[:, position][self.combination]
-
 
 def unit_themes(hits: np.ndarray, text: np.ndarray, codebook: list[Theme]) -> UnitThemes:
     """The units' themes from tag_distinct's array and each unit's position among the distinct texts (-1: missing)."""
@@ -309,7 +306,7 @@ def unit_themes(hits: np.ndarray, text: np.ndarray, codebook: list[Theme]) -> Un
     return UnitThemes(pd.Index([t.id for t in codebook] + [UNTAGGED]), combinations, of_text.reshape(-1)[text])
 
 
-def _texts(distinct, codes: pd.Series) -> pd.Series:
+def _texts(distinct: ExtensionArray, codes: pd.Series) -> pd.Series:
     """The texts at these positions among the distinct texts (-1: missing), in the distinct texts' dtype."""
     return pd.Series(distinct.take(codes.to_numpy(), allow_fill=True), index=codes.index)
 
@@ -388,8 +385,8 @@ def _order(survey: Survey, codebook: list[Theme]) -> tuple[dict, dict]:
     return questions, themes
 
 
-def theme_examples(units: pd.DataFrame, tags: UnitThemes, distinct, survey: Survey, codebook: list[Theme],
-                   per_theme: int = EXAMPLES_PER_THEME) -> pd.DataFrame:
+def theme_examples(units: pd.DataFrame, tags: UnitThemes, distinct: ExtensionArray, survey: Survey,
+                   codebook: list[Theme], per_theme: int = EXAMPLES_PER_THEME) -> pd.DataFrame:
     """A few redacted quotes per theme, across questions, in both languages where there are any.
 
     People's own words come before campaign text, then longer answers (more to
@@ -411,7 +408,8 @@ def theme_examples(units: pd.DataFrame, tags: UnitThemes, distinct, survey: Surv
                    "response_id", "is_campaign", "text"]].reset_index(drop=True)
 
 
-def _example_candidates(units: pd.DataFrame, tags: UnitThemes, distinct, per_theme: int) -> pd.DataFrame:
+def _example_candidates(units: pd.DataFrame, tags: UnitThemes, distinct: ExtensionArray,
+                        per_theme: int) -> pd.DataFrame:
     """(_row, theme_id, tagged) for the answers that could be picked as a theme's examples, theme by theme.
 
     Only the first per_theme answers of each theme x language, in the order quotes are chosen, can be
@@ -438,7 +436,7 @@ def _example_candidates(units: pd.DataFrame, tags: UnitThemes, distinct, per_the
                         index=np.arange(len(kept)))
 
 
-def campaign_table(units: pd.DataFrame, tags: UnitThemes, distinct, survey: Survey,
+def campaign_table(units: pd.DataFrame, tags: UnitThemes, distinct: ExtensionArray, survey: Survey,
                    codebook: list[Theme]) -> pd.DataFrame:
     """Each campaign once: the question, how many responses pasted its text, its themes and the text."""
     campaigns = units[units["is_campaign"]]

@@ -7,6 +7,7 @@ shown with its size in free_text_campaigns.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -281,8 +282,11 @@ class ThemeTables:
 def theme_tables(free_text: pd.DataFrame, survey: Survey, codebook: list[Theme]) -> ThemeTables:
     # Each answer's text as its position among the distinct texts: tagged once each, never copied.
     text, distinct = pd.factorize(free_text["text"].array)
-    units = answer_units(free_text, survey, text, distinct)
-    tags = unit_themes(tag_distinct(distinct, codebook), units["text_code"].to_numpy(), codebook)
+    # RE2 lets go of the GIL, so the distinct texts are tagged on a second core while the units are chosen.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hits = pool.submit(tag_distinct, distinct, codebook)
+        units = answer_units(free_text, survey, text, distinct)
+        tags = unit_themes(hits.result(), units["text_code"].to_numpy(), codebook)
     return ThemeTables(theme_counts(units, tags, survey, codebook),
                        theme_examples(units, tags, distinct, survey, codebook),
                        campaign_table(units, tags, distinct, survey, codebook))

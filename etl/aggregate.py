@@ -1,6 +1,8 @@
 """Summary tables over the deduplicated responses."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -10,6 +12,7 @@ from survey_app.definition import SURVEY_TIMEZONE, Question, Survey
 
 from .answers import option_ticked
 from .clean import shown_mask
+from .cores import available_cores
 from .redact import redact_values
 
 SUMMARY_COLUMNS = ["survey_id", "question_id", "question_type", "option_code", "label_en", "label_cy",
@@ -193,15 +196,14 @@ def free_text(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     Each column's answers are taken as they are and redacted in place: one pass of RE2 finds the
     few that may hold contact details (hashing every answer to redact each distinct one once would
     cost more than that pass, as nearly all of them are different), and only those are rewritten.
-    Column by column, so that only one column's answers are ever held twice.
+    Column by column, so that only a column's answers are ever held twice, and a column on each
+    core: RE2 lets go of the GIL.
     """
     columns = free_text_columns(survey)
-    rows, chunks = [], []
-    for column, _ in columns:
-        values = pa.array(frame[column].astype("string"), type=pa.large_string(), from_pandas=True)
-        rows.append(np.flatnonzero(pc.is_valid(values).to_numpy(zero_copy_only=False)))
-        answers = redact_values(pc.drop_null(values))
-        chunks += answers.chunks if isinstance(answers, pa.ChunkedArray) else [answers]
+    with ThreadPoolExecutor(max_workers=available_cores()) as pool:
+        answers = list(pool.map(_redacted_answers, [frame[column] for column, _ in columns]))
+    rows = [answered for answered, _ in answers]
+    chunks = [chunk for _, text in answers for chunk in text.chunks]
     counts = [len(r) for r in rows]
     answered = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     names = pa.array([q for _, q in columns] + [c for c, _ in columns], type=pa.string())
@@ -218,6 +220,14 @@ def free_text(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     })
     table.insert(0, "survey_id", survey.slug)
     return table
+
+
+def _redacted_answers(values: pd.Series) -> tuple[np.ndarray, pa.ChunkedArray]:
+    """A text column's answered rows, and their answers with contact details redacted."""
+    values = pa.array(values.astype("string"), type=pa.large_string(), from_pandas=True)
+    answers = redact_values(pc.drop_null(values))
+    return (np.flatnonzero(pc.is_valid(values).to_numpy(zero_copy_only=False)),
+            answers if isinstance(answers, pa.ChunkedArray) else pa.chunked_array([answers]))
 
 
 def _strings_at(values: pd.Series, rows: np.ndarray) -> pd.api.extensions.ExtensionArray:

@@ -196,8 +196,8 @@ def free_text(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     Each column's answers are taken as they are and redacted in place: one pass of RE2 finds the
     few that may hold contact details (hashing every answer to redact each distinct one once would
     cost more than that pass, as nearly all of them are different), and only those are rewritten.
-    Column by column, so that only a column's answers are ever held twice, and a column on each
-    core: RE2 lets go of the GIL.
+    Column by column, a column on each core (RE2 lets go of the GIL), so that only those columns'
+    answers are ever held twice.
     """
     columns = free_text_columns(survey)
     with ThreadPoolExecutor(max_workers=available_cores()) as pool:

@@ -1,6 +1,8 @@
 """Summary tables over the deduplicated responses."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -10,6 +12,7 @@ from survey_app.definition import SURVEY_TIMEZONE, Question, Survey
 
 from .answers import option_ticked
 from .clean import shown_mask
+from .cores import available_cores
 from .redact import redact_values
 
 SUMMARY_COLUMNS = ["survey_id", "question_id", "question_type", "option_code", "label_en", "label_cy",
@@ -190,51 +193,50 @@ def free_text_columns(survey: Survey) -> list[tuple[str, str]]:
 def free_text(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """Every free-text answer, one row each, with contact details redacted.
 
-    Each column's distinct answers are found and redacted once (only the columns needed), and its rows
-    are gathered from the redacted values into one chunk of the text column.
+    Each column's answers are taken as they are and redacted in place: one pass of RE2 finds the
+    few that may hold contact details (hashing every answer to redact each distinct one once would
+    cost more than that pass, as nearly all of them are different), and only those are rewritten.
+    Column by column, a column on each core (RE2 lets go of the GIL), so that only those columns'
+    answers are ever held twice.
     """
-    context = ["id", "language", "respondent_group", "area", "campaign_id"]
     columns = free_text_columns(survey)
-    rows, chunks = [], []
-    for column, _ in columns:
-        code, dictionary = _encoded(frame[column])
-        answered = np.flatnonzero(code >= 0)
-        rows.append(answered)
-        chunks.append(redact_values(dictionary).take(pa.array(code[answered])))
+    with ThreadPoolExecutor(max_workers=available_cores()) as pool:
+        answers = list(pool.map(_redacted_answers, [frame[column] for column, _ in columns]))
+    rows = [answered for answered, _ in answers]
+    chunks = [chunk for _, text in answers for chunk in text.chunks]
     counts = [len(r) for r in rows]
-    answered = frame[context].take(np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64))
+    answered = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     names = pa.array([q for _, q in columns] + [c for c, _ in columns], type=pa.string())
     which = np.repeat(np.arange(len(columns)), counts)
     table = pd.DataFrame({
-        "response_id": answered["id"].astype("int64").to_numpy(),
+        "response_id": frame["id"].astype("int64").to_numpy()[answered],
         "question_id": pd.array(names.take(pa.array(which)), dtype="str"),
         "column": pd.array(names.take(pa.array(which + len(columns))), dtype="str"),
-        "language": answered["language"].astype("string").array,
-        "respondent_group": answered["respondent_group"].astype("string").array,
-        "area": answered["area"].astype("string").array,
-        "campaign_id": answered["campaign_id"].array,
+        "language": _strings_at(frame["language"], answered),
+        "respondent_group": _strings_at(frame["respondent_group"], answered),
+        "area": _strings_at(frame["area"], answered),
+        "campaign_id": frame["campaign_id"].take(answered).array,
         "text": pd.array(pa.chunked_array(chunks, type=pa.large_string()), dtype="string"),
     })
     table.insert(0, "survey_id", survey.slug)
     return table
 
 
-def _encoded(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
-    """A text column's distinct values (as Arrow large strings) and each row's position among them (-1: missing).
+def _redacted_answers(values: pd.Series) -> tuple[np.ndarray, pa.ChunkedArray]:
+    """A text column's answered rows, and their answers with contact details redacted."""
+    values = pa.array(values.astype("string"), type=pa.large_string(), from_pandas=True)
+    answers = redact_values(pc.drop_null(values))
+    return (np.flatnonzero(pc.is_valid(values).to_numpy(zero_copy_only=False)),
+            answers if isinstance(answers, pa.ChunkedArray) else pa.chunked_array([answers]))
 
-    The column's Arrow chunks are encoded as they are: every chunk's dictionary is the whole column's.
-    """
-    array = pa.array(values.astype("string"), type=pa.large_string(), from_pandas=True)
-    encoded = pc.dictionary_encode(array)
-    if isinstance(encoded, pa.ChunkedArray):
-        dictionaries = [chunk.dictionary for chunk in encoded.chunks]
-        if not dictionaries or not all(d.equals(dictionaries[-1]) for d in dictionaries[:-1]):
-            encoded = pc.dictionary_encode(array.combine_chunks() if len(array) else pa.array([], pa.large_string()))
-        else:
-            encoded = pa.DictionaryArray.from_arrays(pa.concat_arrays([c.indices for c in encoded.chunks]),
-                                                     dictionaries[-1])
-    dictionary, indices = encoded.dictionary, encoded.indices
-    return pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dictionary
+
+def _strings_at(values: pd.Series, rows: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """values.take(rows).astype("string"), with a categorical's few categories converted, not every row."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()[rows]
+        categories = pa.array(values.cat.categories.astype("string"), type=pa.large_string(), from_pandas=True)
+        return pd.array(categories.take(pa.array(codes, mask=codes < 0)), dtype="string")
+    return values.take(rows).astype("string").array
 
 
 def response_volume(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:

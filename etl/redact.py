@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .safetext import WORD_CLASS, safe_mask
+from .safetext import UNSAFE_CHARACTER, WORD_CLASS
 from .text import ASCII_DIGIT, ASCII_SPACE, ASCII_WORD, contains_regex, replace_regex
 
 EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
@@ -47,41 +47,43 @@ def redact(text: pd.Series) -> pd.Series:
     return pd.Series(pd.array(values, dtype="string"), index=text.index, name=text.name)
 
 
-def redact_values(values: pa.Array) -> pa.Array:
-    """redact() for an Arrow array of strings, value by value.
+def redact_values(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """redact() for an Arrow array (or chunked array, kept in its chunks) of strings, value by value.
 
     Only the values where one of the patterns may be found go through the three replacements: a value
     in which none of them matches is left as it is by all three.
     """
     values = values.cast(pa.large_string())
-    rows = _maybe(values, MAY_HOLD_CONTACT)
-    if not len(rows):
+    maybe = _maybe(values, MAY_HOLD_CONTACT)
+    if not maybe.any():
         return values
-    some = _series(values.take(pa.array(rows)))
+    # Filtered and replaced chunk by chunk (a take would first copy a chunked array into one).
+    maybe = pa.array(maybe)
+    some = _series(values.filter(maybe))
     some = replace_regex(some, EMAIL, ASCII_EMAIL, EMAIL_MARK)
     some = replace_regex(some, PHONE, ASCII_PHONE, PHONE_MARK)
     some = replace_regex(some, FULL_POSTCODE, ASCII_FULL_POSTCODE, POSTCODE_MARK)
-    return _put(values, rows, _arrow(some))
+    return pc.replace_with_mask(values, maybe, _arrow(some))
 
 
 def contains_contact_details(text: pd.Series) -> pd.Series:
     """True where an email address or phone number is still present (the free_text check)."""
     text = text.astype("string")
-    encoded = pc.dictionary_encode(_arrow(text))
-    values = encoded.dictionary
+    # Factorized as it comes: an Arrow-backed column's chunks are not first copied into one array.
+    codes, distinct = pd.factorize(text.array)
+    values = _arrow(pd.Series(distinct))
     found = np.zeros(len(values) + 1, dtype=bool)   # the last: a missing value
-    rows = _maybe(values, MAY_HOLD_EMAIL_OR_PHONE)
+    rows = np.flatnonzero(_maybe(values, MAY_HOLD_EMAIL_OR_PHONE))
     if len(rows):
         some = _series(values.take(pa.array(rows)))
         found[rows] = (contains_regex(some, EMAIL, ASCII_EMAIL) | contains_regex(some, PHONE, ASCII_PHONE)).to_numpy()
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
     return pd.Series(found[codes], index=text.index, name=text.name)
 
 
-def _maybe(values: pa.Array, safe_pattern: str) -> np.ndarray:
-    """Rows with a character beyond the safe ones, or in which the pattern matches."""
-    found = pc.fill_null(pc.match_substring_regex(values, safe_pattern), False).to_numpy(zero_copy_only=False)
-    return np.flatnonzero(found | ~safe_mask(values))
+def _maybe(values: pa.Array | pa.ChunkedArray, safe_pattern: str) -> np.ndarray:
+    """True where a value has a character beyond the safe ones, or the pattern matches: one pass finds both."""
+    found = pc.match_substring_regex(values, f"{safe_pattern}|{UNSAFE_CHARACTER}")
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
 def _arrow(text: pd.Series) -> pa.Array:
@@ -92,9 +94,3 @@ def _arrow(text: pd.Series) -> pa.Array:
 def _series(values: pa.Array) -> pd.Series:
     return pd.Series(pd.array(values.cast(pa.large_string()), dtype="string"))
 
-
-def _put(values: pa.Array, rows: np.ndarray, replaced: pa.Array) -> pa.Array:
-    """values with the values at rows (ascending) replaced, in order: one new array, nothing concatenated."""
-    mask = np.zeros(len(values), dtype=bool)
-    mask[rows] = True
-    return pc.replace_with_mask(values, pa.array(mask), replaced.cast(values.type))

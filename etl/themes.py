@@ -7,6 +7,7 @@ shown with its size in free_text_campaigns.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
+from pandas.api.extensions import ExtensionArray
 
 from survey_app.definition import Survey
 
@@ -122,48 +124,50 @@ def load_codebook(path: Path | str = CODEBOOK_PATH) -> list[Theme]:
 
 
 def _normalised(values: pa.Array) -> pa.Array:
-    """NFC, and a typographic apostrophe as a plain one; ASCII values (most answers) are left as they are."""
-    ascii = pc.fill_null(pc.string_is_ascii(values), True).to_numpy(zero_copy_only=False)
-    if ascii.all():
-        return values
-    others = np.flatnonzero(~ascii)
-    fixed = (pd.Series(values.take(pa.array(others)).to_pylist(), dtype="string").str.normalize("NFC")
-             .str.replace("’", "'", regex=False))
-    positions = np.full(len(values), -1, dtype=np.int64)
-    positions[others] = np.arange(len(others))
-    combined = pa.concat_arrays([values, pa.array(fixed.to_numpy(dtype=object, na_value=None),
-                                                  type=pa.large_string())])
-    index = np.where(ascii, np.arange(len(values)), len(values) + positions)
-    return combined.take(pa.array(index))
+    """NFC, and a typographic apostrophe as a plain one (ASCII text needs neither)."""
+    fixed = pd.Series(values.to_pylist(), dtype="string").str.normalize("NFC").str.replace("’", "'", regex=False)
+    return pa.array(fixed.to_numpy(dtype=object, na_value=None), type=pa.large_string())
 
 
 def tag(text: pd.Series, codebook: list[Theme]) -> pd.DataFrame:
     """One boolean column per theme (either language's keywords count: people mix languages).
 
-    Each distinct text is matched once: campaigns and short common answers repeat. Text made only of
-    ASCII and the safe letters and symbols (nearly all of it) is matched by the RE2 form of each theme's
-    pattern; the rest by an RE2 prefilter and then Python's regex on the candidates it finds.
+    Each distinct text is matched once: campaigns and short common answers repeat.
     """
-    encoded = pc.dictionary_encode(_large_strings(text))
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    normal = _normalised(encoded.dictionary)
-    answered = codes >= 0
+    codes, distinct = pd.factorize(text.array)
+    # Taken theme by theme, each theme's column is one contiguous row of the frame's single block.
+    return pd.DataFrame(tag_distinct(distinct, codebook)[:, codes].T, columns=[t.id for t in codebook],
+                        index=text.index)
+
+
+def tag_distinct(distinct: ExtensionArray, codebook: list[Theme]) -> np.ndarray:
+    """tag() for distinct texts: a themes x (texts + 1) array, whose last column (all False) is a missing text's.
+
+    Text made only of ASCII and the safe letters and symbols (nearly all of it) is matched by the RE2
+    form of each theme's pattern; the rest by an RE2 prefilter and then Python's regex on the candidates
+    it finds.
+    """
+    values = _large_strings(pd.Series(distinct))
+    ascii = pc.fill_null(pc.string_is_ascii(values), True).to_numpy(zero_copy_only=False)
+    rest = np.flatnonzero(~ascii)
+    normal = _normalised(values.filter(pa.array(~ascii)))
     safe = safe_mask(normal)
-    safe_values, safe_rows = normal.filter(pa.array(safe)), np.flatnonzero(safe)
-    other_values, other_rows = normal.filter(pa.array(~safe)), np.flatnonzero(~safe)
-    columns = {}
-    for theme in codebook:
-        hits = np.zeros(len(normal), dtype=bool)
-        if theme.plain_pattern is None:
-            hits[:] = _prefiltered(normal, theme)
-        else:
-            hits[safe_rows] = pc.fill_null(pc.match_substring_regex(safe_values, theme.plain_pattern),
-                                           False).to_numpy(zero_copy_only=False)
-            hits[other_rows] = _prefiltered(other_values, theme)
-        column = np.zeros(len(text), dtype=bool)
-        column[answered] = hits[codes[answered]]
-        columns[theme.id] = column
-    return pd.DataFrame(columns, index=text.index)
+    # ASCII text (most answers) is already normal, and safe: it is matched as it is.
+    plain = [(np.flatnonzero(ascii), values.filter(pa.array(ascii))), (rest[safe], normal.filter(pa.array(safe)))]
+    unsafe_rows, unsafe = rest[~safe], normal.filter(pa.array(~safe))
+    hits = np.zeros((len(codebook), len(values) + 1), dtype=bool)
+    for found, theme in zip(hits, codebook):
+        for rows, text in plain:
+            found[rows] = _plain_matches(text, theme)
+        found[unsafe_rows] = _prefiltered(unsafe, theme)
+    return hits
+
+
+def _plain_matches(values: pa.Array, theme: Theme) -> np.ndarray:
+    """The theme's matches among safe values: by its RE2 pattern, where it has one."""
+    if theme.plain_pattern is None:
+        return _prefiltered(values, theme)
+    return pc.fill_null(pc.match_substring_regex(values, theme.plain_pattern), False).to_numpy(zero_copy_only=False)
 
 
 def _prefiltered(values: pa.Array, theme: Theme) -> np.ndarray:
@@ -187,35 +191,34 @@ def themed_columns(survey: Survey) -> set[str]:
     return columns | {q.other_column for q in survey.questions if q.other}
 
 
-def mark_campaign_text(free_text: pd.DataFrame) -> pd.Series:
+def mark_campaign_text(members: pd.DataFrame, text: np.ndarray, distinct: ExtensionArray) -> np.ndarray:
     """True for the campaign's own pasted text: the commonest text (after normalising) among its members.
 
-    A campaign member's other answers are their own words and are counted like anyone else's. Ties go
-    to the first (column, text key) in sorted order. Each distinct text is normalised once.
+    members: the campaign_id and column of campaign members' answers; text: each answer's position
+    among the distinct texts (-1: missing). A campaign member's other answers are their own words and
+    are counted like anyone else's. Ties go to the first (column, text key) in sorted order. Each
+    distinct text is normalised once.
     """
-    member = free_text["campaign_id"].notna().to_numpy(dtype=bool)
-    members = free_text[member]
-    marked = np.zeros(len(free_text), dtype=bool)
-    if len(members):
-        texts, distinct = pd.factorize(members["text"])
-        keys = campaign_key(pd.Series(distinct, dtype=members["text"].dtype)).to_numpy(dtype=object, na_value=None)
-        codes = [_sorted_codes(members["campaign_id"]), _sorted_codes(members["column"]),
-                 _sorted_codes(pd.Series(np.append(keys, None)[texts], dtype="string"))]
-        counted = (codes[0] >= 0) & (codes[1] >= 0) & (codes[2] >= 0)
-        # One integer per (campaign, column, key) in sorted order: the order of groupby's groups.
-        group = np.full(len(members), -1, dtype=np.int64)
-        group[counted] = np.ravel_multi_index(tuple(c[counted] for c in codes),
-                                              tuple(int(c.max()) + 1 for c in codes))
-        groups, inverse = np.unique(group[counted], return_inverse=True)
-        sizes = np.bincount(inverse)
-        campaign = codes[0][counted][np.unique(inverse, return_index=True)[1]]
-        # The largest group of each campaign; among equal sizes, the first in sorted order.
-        ranked = np.lexsort((np.arange(len(groups)), -sizes, campaign))
-        top = ranked[np.concatenate([[True], campaign[ranked][1:] != campaign[ranked][:-1]])]
-        is_top = np.zeros(len(groups), dtype=bool)
-        is_top[top] = True
-        marked[np.flatnonzero(member)[counted]] = is_top[inverse]
-    return pd.Series(marked, index=free_text.index)
+    marked = np.zeros(len(members), dtype=bool)
+    if not len(members):
+        return marked
+    texts, used = pd.factorize(text)
+    # A missing text (-1) has a missing key, so it is in no group.
+    keys = _sorted_codes(campaign_key(pd.Series(distinct.take(used, allow_fill=True))))
+    codes = [_sorted_codes(members["campaign_id"]), _sorted_codes(members["column"]), keys[texts]]
+    counted = (codes[0] >= 0) & (codes[1] >= 0) & (codes[2] >= 0)
+    # One integer per (campaign, column, key) in sorted order: the order of groupby's groups.
+    group = np.ravel_multi_index(tuple(c[counted] for c in codes), tuple(int(c.max()) + 1 for c in codes))
+    groups, inverse = np.unique(group, return_inverse=True)
+    sizes = np.bincount(inverse)
+    campaign = codes[0][counted][np.unique(inverse, return_index=True)[1]]
+    # The largest group of each campaign; among equal sizes, the first in sorted order.
+    ranked = np.lexsort((np.arange(len(groups)), -sizes, campaign))
+    top = ranked[np.concatenate([[True], campaign[ranked][1:] != campaign[ranked][:-1]])]
+    is_top = np.zeros(len(groups), dtype=bool)
+    is_top[top] = True
+    marked[counted] = is_top[inverse]
+    return marked
 
 
 def _sorted_codes(values: pd.Series) -> np.ndarray:
@@ -223,10 +226,15 @@ def _sorted_codes(values: pd.Series) -> np.ndarray:
     return np.asarray(pd.factorize(values, sort=True)[0], dtype=np.int64)
 
 
-def answer_units(free_text: pd.DataFrame, survey: Survey) -> pd.DataFrame:
+UNIT_COLUMNS = ["survey_id", "response_id", "question_id", "language", "respondent_group", "campaign_id"]
+
+
+def answer_units(free_text: pd.DataFrame, survey: Survey, text: np.ndarray, distinct: ExtensionArray) -> pd.DataFrame:
     """The answers to theme: everyone's own text, plus each campaign's text once, with its size.
 
-    The rows are chosen and ordered on the id columns first, and the frame is copied once, in that order.
+    text: each answer's position among the distinct texts (-1: missing), carried by the units as
+    text_code, so that no answer's text is copied. The rows are chosen and ordered on the id columns
+    first, and only the columns the theme tables show are copied, once, in that order.
     """
     themed = free_text["column"].isin(themed_columns(survey)).to_numpy(dtype=bool)
     # The campaign's text is found among all its members' answers: a campaign pasted into a column
@@ -235,27 +243,33 @@ def answer_units(free_text: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     members = np.flatnonzero(free_text["campaign_id"].notna().to_numpy(dtype=bool))
     response_id = free_text["response_id"].to_numpy()
     campaign = np.zeros(len(free_text), dtype=bool)
-    campaign[members] = mark_campaign_text(free_text.iloc[members]).to_numpy(dtype=bool)
+    campaign[members] = mark_campaign_text(free_text[["campaign_id", "column"]].take(members), text[members],
+                                           distinct)
     campaign &= themed
     campaign_size = np.ones(len(free_text), dtype=np.int64)
     keep = themed & ~campaign
     marked = np.flatnonzero(campaign)
     if len(marked):
         # One row per campaign: its first response stands for it (group and language included).
-        groups = pd.MultiIndex.from_arrays([free_text["campaign_id"].iloc[marked],
-                                            free_text["column"].iloc[marked]]).factorize()[0]
+        groups = _combined_codes(free_text["campaign_id"].take(marked), free_text["column"].take(marked))
         sizes = np.bincount(groups)
         first = np.lexsort((response_id[marked], groups))
         starts = first[np.concatenate([[True], groups[first][1:] != groups[first][:-1]])]
         keep[marked[starts]] = True
         campaign_size[marked[starts]] = sizes[groups[starts]]
     rows = np.flatnonzero(keep)
-    question, _ = pd.factorize(free_text["question_id"].iloc[rows], sort=True)
-    rows = rows[np.lexsort((response_id[rows], question))]
-    units = free_text.take(rows).reset_index(drop=True)
+    rows = rows[np.lexsort((response_id[rows], _sorted_codes(free_text["question_id"])[rows]))]
+    units = free_text[UNIT_COLUMNS].take(rows).reset_index(drop=True)
+    units["text_code"] = text[rows]
     units["campaign_size"] = campaign_size[rows]
     units["is_campaign"] = campaign[rows]
     return units
+
+
+def _combined_codes(*keys: pd.Series) -> np.ndarray:
+    """One integer from 0 per distinct combination of the keys (none of them missing)."""
+    codes = [np.asarray(pd.factorize(key)[0], dtype=np.int64) for key in keys]
+    return np.unique(np.ravel_multi_index(codes, tuple(int(c.max()) + 1 for c in codes)), return_inverse=True)[1]
 
 
 @dataclass
@@ -266,11 +280,39 @@ class ThemeTables:
 
 
 def theme_tables(free_text: pd.DataFrame, survey: Survey, codebook: list[Theme]) -> ThemeTables:
-    units = answer_units(free_text, survey)
-    tags = tag(units["text"], codebook)
-    tags[UNTAGGED] = ~tags.any(axis=1)
-    return ThemeTables(theme_counts(units, tags, survey, codebook), theme_examples(units, tags, survey, codebook),
-                       campaign_table(units, tags, survey, codebook))
+    # Each answer's text as its position among the distinct texts: tagged once each, never copied.
+    text, distinct = pd.factorize(free_text["text"].array)
+    # RE2 lets go of the GIL, so the distinct texts are tagged on a second core while the units are chosen.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hits = pool.submit(tag_distinct, distinct, codebook)
+        units = answer_units(free_text, survey, text, distinct)
+        tags = unit_themes(hits.result(), units["text_code"].to_numpy(), codebook)
+    return ThemeTables(theme_counts(units, tags, survey, codebook),
+                       theme_examples(units, tags, distinct, survey, codebook),
+                       campaign_table(units, tags, distinct, survey, codebook))
+
+
+@dataclass(frozen=True)
+class UnitThemes:
+    """Each unit's themes, as the combination of themes its text has: a few combinations serve every answer."""
+    ids: pd.Index               # the codebook's themes, then UNTAGGED
+    combinations: np.ndarray    # combination x theme: True where the combination has the theme
+    combination: np.ndarray     # each unit's combination
+
+
+def unit_themes(hits: np.ndarray, text: np.ndarray, codebook: list[Theme]) -> UnitThemes:
+    """The units' themes from tag_distinct's array and each unit's position among the distinct texts (-1: missing)."""
+    found = np.vstack([hits, ~hits.any(axis=0)])
+    # Each text's themes packed into bytes, so the distinct combinations are found by one flat np.unique.
+    packed = np.ascontiguousarray(np.packbits(found, axis=0).T)
+    keys, of_text = np.unique(packed.view(f"V{packed.shape[1]}").ravel(), return_inverse=True)
+    combinations = np.unpackbits(keys.view(np.uint8).reshape(len(keys), -1), axis=1, count=len(found)).astype(bool)
+    return UnitThemes(pd.Index([t.id for t in codebook] + [UNTAGGED]), combinations, of_text.reshape(-1)[text])
+
+
+def _texts(distinct: ExtensionArray, codes: pd.Series) -> pd.Series:
+    """The texts at these positions among the distinct texts (-1: missing), in the distinct texts' dtype."""
+    return pd.Series(distinct.take(codes.to_numpy(), allow_fill=True), index=codes.index)
 
 
 def _labels(codebook: list[Theme]) -> pd.DataFrame:
@@ -278,7 +320,7 @@ def _labels(codebook: list[Theme]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["theme_id", "label_en", "label_cy"])
 
 
-def theme_counts(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, codebook: list[Theme]) -> pd.DataFrame:
+def theme_counts(units: pd.DataFrame, tags: UnitThemes, survey: Survey, codebook: list[Theme]) -> pd.DataFrame:
     """Answers per question x theme x group x language, with an all/all total row for each question x theme.
 
     `answers` counts each campaign once; `campaign_responses` is how many
@@ -302,11 +344,12 @@ def theme_counts(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, codebo
                   "answers", "campaign_responses"]]
 
 
-def _tagged_cells(units: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
+def _tagged_cells(units: pd.DataFrame, tags: UnitThemes) -> pd.DataFrame:
     """One row per theme x question x group x language with a tagged answer: answers and campaign responses.
 
-    Counted with one bincount per theme over the cells' integer codes, rather than a long frame of every
-    answer x theme; each cell's keys are copied from one of its answers, so they keep the units' dtypes.
+    Counted with one bincount over the cells' and theme combinations' integer codes, then summed over
+    the combinations that have each theme, rather than a long frame of every answer x theme; each
+    cell's keys are copied from one of its answers, so they keep the units' dtypes.
     """
     keys = pd.DataFrame({"question_id": units["question_id"],
                          "respondent_group": units["respondent_group"].fillna("unknown"),
@@ -318,11 +361,14 @@ def _tagged_cells(units: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
     example = np.zeros(cells, dtype=np.int64)
     example[cell[::-1]] = np.arange(len(cell))[::-1]
     responses = np.where(units["is_campaign"].to_numpy(dtype=bool), units["campaign_size"].to_numpy(dtype=np.int64), 0)
+    combined = cell * len(tags.combinations) + tags.combination
+    size = cells * len(tags.combinations)
+    has = tags.combinations.astype(np.int64)
+    all_counts = np.bincount(combined, minlength=size).reshape(cells, -1) @ has
+    all_behind = np.bincount(combined, weights=responses, minlength=size).reshape(cells, -1) @ has
     theme, found, answers, campaign_responses = [], [], [], []
-    for position, column in enumerate(tags.columns):
-        tagged = tags[column].to_numpy(dtype=bool)
-        counts = np.bincount(cell[tagged], minlength=cells)
-        behind = np.bincount(cell[tagged], weights=responses[tagged], minlength=cells)
+    for position in range(len(tags.ids)):
+        counts, behind = all_counts[:, position], all_behind[:, position]
         present = np.flatnonzero(counts)
         theme.append(np.full(len(present), position))
         found.append(present)
@@ -330,7 +376,7 @@ def _tagged_cells(units: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
         campaign_responses.append(behind[present].astype(np.int64))
     found = example[np.concatenate(found)] if found else np.zeros(0, dtype=np.int64)
     table = keys.take(found).reset_index(drop=True)
-    table.insert(1, "theme_id", tags.columns.take(np.concatenate(theme) if theme else np.zeros(0, dtype=np.int64)))
+    table.insert(1, "theme_id", tags.ids.take(np.concatenate(theme) if theme else np.zeros(0, dtype=np.int64)))
     table["answers"] = np.concatenate(answers) if answers else np.zeros(0, dtype=np.int64)
     table["campaign_responses"] = (np.concatenate(campaign_responses) if campaign_responses
                                    else np.zeros(0, dtype=np.int64))
@@ -343,15 +389,16 @@ def _order(survey: Survey, codebook: list[Theme]) -> tuple[dict, dict]:
     return questions, themes
 
 
-def theme_examples(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, codebook: list[Theme],
-                   per_theme: int = EXAMPLES_PER_THEME) -> pd.DataFrame:
+def theme_examples(units: pd.DataFrame, tags: UnitThemes, distinct: ExtensionArray, survey: Survey,
+                   codebook: list[Theme], per_theme: int = EXAMPLES_PER_THEME) -> pd.DataFrame:
     """A few redacted quotes per theme, across questions, in both languages where there are any.
 
     People's own words come before campaign text, then longer answers (more to
     read) before shorter; ties go to the lower response id, so re-runs agree.
     """
-    long = _example_candidates(units, tags, per_theme)
+    long = _example_candidates(units, tags, distinct, per_theme)
     long = long.join(units.reset_index(drop=True), on="_row")
+    long["text"] = _texts(distinct, long["text_code"])
     long = long.assign(_len=-long["text"].str.len())
     long = long.sort_values(["theme_id", "is_campaign", "_len", "response_id"])
     long["_lang_rank"] = long.groupby(["theme_id", "language"]).cumcount()
@@ -365,45 +412,47 @@ def theme_examples(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, code
                    "response_id", "is_campaign", "text"]].reset_index(drop=True)
 
 
-def _example_candidates(units: pd.DataFrame, tags: pd.DataFrame, per_theme: int) -> pd.DataFrame:
+def _example_candidates(units: pd.DataFrame, tags: UnitThemes, distinct: ExtensionArray,
+                        per_theme: int) -> pd.DataFrame:
     """(_row, theme_id, tagged) for the answers that could be picked as a theme's examples, theme by theme.
 
     Only the first per_theme answers of each theme x language, in the order quotes are chosen, can be
     picked: any later one has per_theme answers of its own language before it. Keeping just those makes
     the sort and join over every tagged answer a sort of a few dozen rows.
     """
-    length = units["text"].str.len().to_numpy(dtype=float, na_value=np.nan)
+    lengths = pd.Series(distinct).str.len().to_numpy(dtype=float, na_value=np.nan)
+    length = np.append(lengths, np.nan)[units["text_code"].to_numpy()]
     shorter = np.where(np.isnan(length), np.inf, -length)
-    rows = np.arange(len(units))
-    ranked = np.lexsort((rows, units["response_id"].to_numpy(), shorter, units["is_campaign"].to_numpy(dtype=bool)))
+    # A stable sort: ties in all three keys stay in the units' order.
+    ranked = np.lexsort((units["response_id"].to_numpy(), shorter, units["is_campaign"].to_numpy(dtype=bool)))
     language, _ = pd.factorize(units["language"])
     kept, theme = [], []
-    for position, column in enumerate(tags.columns):
-        candidates = ranked[tags[column].to_numpy(dtype=bool)[ranked]]
+    combination = tags.combination[ranked]
+    for position in range(len(tags.ids)):
+        candidates = ranked[tags.combinations[:, position][combination]]
         first = np.concatenate([np.flatnonzero(language[candidates] == code)[:per_theme]
                                 for code in np.unique(language[candidates])] or [np.zeros(0, dtype=np.int64)])
         kept.append(np.sort(candidates[first]))
         theme.append(np.full(len(first), position))
     kept = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
     theme = np.concatenate(theme) if theme else np.zeros(0, dtype=np.int64)
-    return pd.DataFrame({"_row": kept, "theme_id": tags.columns.take(theme), "tagged": True},
+    return pd.DataFrame({"_row": kept, "theme_id": tags.ids.take(theme), "tagged": True},
                         index=np.arange(len(kept)))
 
 
-def campaign_table(units: pd.DataFrame, tags: pd.DataFrame, survey: Survey, codebook: list[Theme]) -> pd.DataFrame:
+def campaign_table(units: pd.DataFrame, tags: UnitThemes, distinct: ExtensionArray, survey: Survey,
+                   codebook: list[Theme]) -> pd.DataFrame:
     """Each campaign once: the question, how many responses pasted its text, its themes and the text."""
     campaigns = units[units["is_campaign"]]
     labels = {t.id: t.label_en for t in codebook} | {UNTAGGED: UNTAGGED_LABELS[0]}
-    # Each distinct combination of themes is written once.
-    ticked = tags.loc[campaigns.index].to_numpy(dtype=bool)
-    combinations, which = np.unique(ticked, axis=0, return_inverse=True)
-    names = np.array(["; ".join(labels[t] for t, on in zip(tags.columns, row) if on) for row in combinations] + [""],
+    # Each combination of themes is written once.
+    names = np.array(["; ".join(labels[t] for t, on in zip(tags.ids, row) if on) for row in tags.combinations],
                      dtype=object)
-    themes = pd.Series(names[np.asarray(which, dtype=np.int64).reshape(-1)], index=campaigns.index, dtype=object)
+    themes = pd.Series(names[tags.combination[campaigns.index]], index=campaigns.index, dtype=object)
     table = pd.DataFrame({
         "survey_id": survey.slug, "campaign_id": campaigns["campaign_id"], "question_id": campaigns["question_id"],
         "language": campaigns["language"], "campaign_size": campaigns["campaign_size"].astype("int64"),
         "themes": themes.astype("string") if len(campaigns) else pd.Series(dtype="string"),
-        "text": campaigns["text"],
+        "text": _texts(distinct, campaigns["text_code"]),
     })
     return table.sort_values("campaign_id", ignore_index=True)

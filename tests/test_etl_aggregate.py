@@ -69,6 +69,16 @@ def test_free_text_is_redacted_with_language_and_group():
     assert table.loc[3, "question_id"] == "police_needs"
 
 
+def test_free_text_reads_a_categorical_group_as_its_strings():
+    """The stored frame keeps the group as a categorical; a missing group stays missing."""
+    frame = dedup(*ROWS)
+    frame["respondent_group"] = pd.Categorical([None, "public", "police"], categories=["police", "public"])
+    table = aggregate.free_text(frame, SURVEY).set_index("response_id")
+    assert table["respondent_group"].dtype == "string"
+    assert pd.isna(table.loc[1, "respondent_group"])
+    assert table.loc[3, "respondent_group"] == "police"
+
+
 def test_redaction_covers_emails_phones_and_full_postcodes_only():
     text = pd.Series(["mail a.b+c@example.co.uk", "ring +44 (0)1267 234567", "I live in SA31 1AB", "SA31 is fine"])
     assert redact(text).tolist() == ["mail [email removed]", "ring [phone removed]",

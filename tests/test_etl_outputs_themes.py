@@ -4,7 +4,7 @@ import re
 import pandas as pd
 import pytest
 
-from etl.themes import UNTAGGED, load_codebook, mutations, tag, theme_tables
+from etl.themes import UNTAGGED, load_codebook, mutations, tag, theme_tables, unit_themes
 from tests.etl_fixtures import SURVEY
 
 CODEBOOK = load_codebook()
@@ -154,3 +154,18 @@ def test_tagging_agrees_with_each_themes_python_pattern(text):
 
     normal = unicodedata.normalize("NFC", text).replace("’", "'")
     assert themes_of(text) == {t.id for t in CODEBOOK if t.pattern.search(normal)}
+
+
+def test_each_unit_has_its_texts_combination_of_themes():
+    """Units share a combination when their texts have the same themes; an untagged or missing text is untagged."""
+    import numpy as np
+
+    codebook = CODEBOOK[:2]
+    hits = np.array([[True, False, True, False, False],    # the first theme: texts 0 and 2
+                     [True, True, True, False, False]])     # the second: texts 0, 1 and 2; the last is a missing text's
+    themes = unit_themes(hits, np.array([2, 1, 0, 3, -1, 0]), codebook)
+    assert themes.ids.tolist() == [codebook[0].id, codebook[1].id, UNTAGGED]
+    ticked = themes.combinations[themes.combination].tolist()
+    assert ticked == [[True, True, False], [False, True, False], [True, True, False], [False, False, True],
+                      [False, False, True], [True, True, False]]
+    assert len(themes.combinations) == 3

@@ -36,7 +36,6 @@ def build_definitions(llais: LlaisResource, review: ReviewOutputsResource | None
             "llais": llais,
             "review": review or ReviewOutputsResource.from_env(),
             "io_manager": AnalysisTableIOManager(analysis_database=llais.analysis_database,
-                                                 survey_database=llais.survey_database,
                                                  survey_slug=llais.survey_slug, surveys_dir=llais.surveys_dir),
         },
         # One step at a time: the steps share one SQLite analysis database, and a

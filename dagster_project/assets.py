@@ -8,9 +8,9 @@ from etl import aggregate
 from etl.clean import clean_responses
 from etl.dedupe import deduplicate
 from etl.exclusions import split_intake_flagged
-from etl.read import read_responses
+from etl.raw_copy import read_and_publish
 
-from .resources import ANSWERS, LlaisResource, reads
+from .resources import ANSWERS, RAW_RESPONSES, LlaisResource, reads
 
 GROUP = "analysis"
 BREAKDOWNS = ("id", "survey_id", "language", "respondent_group", "area")
@@ -45,7 +45,8 @@ def raw_responses(context: AssetExecutionContext, llais: LlaisResource) -> pd.Da
     """The completed responses of the survey, read (never modified) from the survey database."""
     # Single-choice and scale answers are codes: held as categoricals, a third less memory for the frame.
     codes = [q.id for q in llais.survey().questions if q.type in ("single", "likert")]
-    frame = read_responses(llais.survey_database, llais.survey_slug, categorical=codes)
+    frame = read_and_publish(llais.survey_database, llais.analysis_database, RAW_RESPONSES, llais.survey_slug,
+                             categorical=codes)
     context.add_output_metadata({"source": MetadataValue.path(llais.survey_database)})
     return frame
 

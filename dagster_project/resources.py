@@ -15,7 +15,6 @@ from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, M
 
 from etl import deduplicated_view
 from etl.labels import TRANSLATIONS_DIR, welsh_catalog
-from etl.read import copy_responses
 from etl.tables import connect_analysis, replace_table, replace_view
 from survey_app.definition import SURVEYS_DIR, Survey, load_surveys
 
@@ -75,12 +74,12 @@ class AnalysisTableIOManager(ConfigurableIOManager):
     than SQLite, so downstream assets get exactly the frame that was written.
     `responses_deduplicated` is published as a view over the clean responses
     and the duplicate groups (see etl/deduplicated_view.py), not a third copy;
-    `raw_responses` is copied by SQLite from the survey database it was read from
-    (or written from the frame, if a response read has been erased since).
+    `raw_responses` is published by its asset, which has SQLite copy the rows from
+    the survey database while it reads them (see etl/raw_copy.py); here it only gets
+    its Parquet copy.
     """
 
     analysis_database: str
-    survey_database: str
     survey_slug: str = DEFAULT_SURVEY
     surveys_dir: str = str(SURVEYS_DIR)
 
@@ -112,13 +111,12 @@ class AnalysisTableIOManager(ConfigurableIOManager):
         _release_freed_memory()
 
     def _publish(self, name: str, frame: pd.DataFrame) -> None:
+        if name == RAW_RESPONSES:
+            return  # published by its asset: SQLite copied the rows while the frame was read (etl/raw_copy.py)
         conn = connect_analysis(self.analysis_database)
         try:
             if name == deduplicated_view.NAME:
                 replace_view(conn, name, deduplicated_view.SELECT)
-            elif name == RAW_RESPONSES:
-                replace_table(conn, name, frame, self.survey_slug, fill=lambda conn, staging: copy_responses(
-                    conn, staging, self.survey_database, frame))
             else:
                 replace_table(conn, name, frame, self.survey_slug,
                               index=deduplicated_view.INDEXES.get(name, ("survey_id",)))

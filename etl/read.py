@@ -1,7 +1,6 @@
 """Read completed responses from the survey database, column-wise and read-only."""
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .cores import available_cores
+from .emailkey import email_key
 
 
 class SurveyDatabaseError(RuntimeError):
@@ -118,50 +118,32 @@ def _fetch_arrow(path: Path | str, sql: str, params: list | tuple) -> pa.Table:
         return cursor.fetch_arrow_table()
 
 
-def id_ranges(conn: sqlite3.Connection, table: str, rows_each: int = ROWS_PER_READER) -> list[tuple[int, int]]:
-    """The table's ids split into ranges (by rowid, so cheap to find) for readers side by side:
-    one per core, up to four, and none smaller than about rows_each."""
+def id_ranges(conn: sqlite3.Connection, table: str, rows_each: int = ROWS_PER_READER,
+              up_to: int | None = None) -> list[tuple[int, int]]:
+    """The table's ids (up to `up_to`) split into ranges (by rowid, so cheap to find) for readers
+    side by side: one per core, up to four, and none smaller than about rows_each."""
     low, high = conn.execute(f'select min(rowid), max(rowid) from "{table}"').fetchone()
-    if low is None:
+    if up_to is not None and high is not None:
+        high = min(high, up_to)
+    if low is None or high < low:
         return [(0, 0)]
     count = max(1, min(available_cores(), 4, (high - low + 1) // rows_each))
     edges = [low + (high - low + 1) * i // count for i in range(count + 1)]
     return [(edges[i], edges[i + 1] - 1) for i in range(count)]
 
 
-def normalise_email(address: str | None) -> str | None:
-    """Lower-case, trimmed, with any +tag removed (and Gmail's ignored dots), so one inbox is one key.
-
-    None for no address, or for text with no "@" in it.
-    """
-    if address is None:
-        return None
-    text = address.strip().lower()
-    local, at, domain = text.partition("@")
-    if not at:
-        return None
-    local = local.split("+", 1)[0]
-    if domain == "googlemail.com":
-        domain = "gmail.com"
-    if domain == "gmail.com":
-        local = local.replace(".", "")
-    return f"{local}@{domain}"
-
-
 def email_keys(emails: pd.Series, survey_id: str) -> pd.Series:
     """A salted hash of the normalised email: equal inboxes match, but no address reaches the analysis DB."""
-    salt = survey_id.encode()
     # One pass of plain string operations per address: a chain of vectorised pandas string
     # methods over every address cost several times more.
-    keys = []
-    for address in emails.astype("object").where(emails.notna(), None).tolist():
-        normalised = normalise_email(address)
-        keys.append(None if normalised is None else hashlib.sha256(salt + normalised.encode()).hexdigest()[:24])
+    keys = [email_key(address, survey_id) for address in emails.astype("object").where(emails.notna(), None).tolist()]
     return pd.Series(keys, index=emails.index, dtype="string")
 
 
-def read_responses(path: Path | str, survey_id: str, categorical: Collection[str] = ()) -> pd.DataFrame:
-    """Every completed response of one survey, with a hashed email key and the link's organisation.
+def read_responses(path: Path | str, survey_id: str, categorical: Collection[str] = (),
+                   up_to: int | None = None) -> pd.DataFrame:
+    """Every completed response of one survey (with an id up to `up_to`, when given), with a hashed
+    email key and the link's organisation.
 
     The personal_data email becomes `email_key`; `link_organisation` and
     `link_channel` come from the `links` table when the app has one. Columns named in
@@ -175,7 +157,7 @@ def read_responses(path: Path | str, survey_id: str, categorical: Collection[str
             raise SurveyDatabaseError(f"Survey database {Path(path).resolve()} has no responses table")
         has_emails = table_exists(conn, "personal_data")
         links = _links(conn)
-        ranges = id_ranges(conn, "responses")
+        ranges = id_ranges(conn, "responses", up_to=up_to)
     finally:
         conn.close()
     # The addresses are read and hashed while the responses are read (the driver releases the GIL),
@@ -224,47 +206,3 @@ def _links(conn: sqlite3.Connection) -> pd.DataFrame:
     channel = "channel" if "channel" in columns else "null"
     links = query_frame(conn, f"select token, {organisation} as organisation, {channel} as channel from links")
     return links.set_index("token") if not links.empty else empty
-
-
-def copy_responses(conn: sqlite3.Connection, table: str, source: Path | str, frame: pd.DataFrame) -> bool:
-    """Write read_responses' frame into `table` by having SQLite copy the stored rows from `source`.
-
-    Copying the rows inside SQLite is several times faster than binding a million
-    rows' values again. The columns read_responses added (the email key, the link's
-    organisation and channel) come from the frame, matched by id, and the frame's ids
-    decide which rows are copied: responses that arrived since the read are left for the
-    next one. If a response read has since been erased, the table could not be the frame:
-    nothing is written and False is returned. `conn` must have been opened with uri=True.
-    """
-    conn.execute("ATTACH DATABASE ? AS source", [Path(source).resolve().as_uri() + "?mode=ro"])
-    try:
-        stored = {row[1] for row in conn.execute('pragma source.table_info("responses")')}
-        added = [column for column in frame.columns if column not in stored]
-        # The ids as one JSON array, and the added values only where a response has one.
-        conn.execute("CREATE TEMP TABLE read_ids (id INTEGER PRIMARY KEY)")
-        conn.execute("INSERT INTO temp.read_ids SELECT value FROM json_each(?)", [frame["id"].to_json(orient="values")])
-        conn.execute(f'CREATE TEMP TABLE read_added (id INTEGER PRIMARY KEY{"".join(f", {_q(c)}" for c in added)})')
-        with_values = frame.loc[frame[added].notna().any(axis=1), ["id", *added]]
-        conn.execute("INSERT INTO temp.read_added SELECT "
-                     + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(added) + 1))
-                     + " FROM json_each(?)", [with_values.to_json(orient="values")])
-        names = ", ".join(_q(column) for column in frame.columns)
-        selected = ", ".join(f"k.{_q(c)}" if c in added else f"r.{_q(c)}" for c in frame.columns)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            copied = conn.execute(f"INSERT INTO {_q(table)} ({names}) SELECT {selected} FROM source.responses AS r "
-                                  "JOIN temp.read_ids AS i ON i.id = r.id LEFT JOIN temp.read_added AS k ON k.id = r.id "
-                                  "ORDER BY r.id").rowcount
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT" if copied == len(frame) else "ROLLBACK")
-        return copied == len(frame)
-    finally:
-        conn.execute("DROP TABLE IF EXISTS temp.read_ids")
-        conn.execute("DROP TABLE IF EXISTS temp.read_added")
-        conn.execute("DETACH DATABASE source")
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

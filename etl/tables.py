@@ -6,7 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import adbc_driver_sqlite.dbapi
@@ -26,7 +26,7 @@ def connect_analysis(path: Path | str) -> sqlite3.Connection:
     """A connection to the analysis database (created if missing), in WAL mode."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # A URI, so that ATTACH can open another database read-only (see etl.read.copy_responses).
+    # A URI, so that ATTACH can open another database read-only (see etl.raw_copy).
     conn = sqlite3.connect(path.resolve().as_uri(), uri=True, timeout=30, isolation_level=None)
     if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
         conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # only possible before WAL mode and the first table
@@ -175,45 +175,60 @@ def _ingest_through_scratch(conn: sqlite3.Connection, database: Path, staging: s
 
 
 def replace_table(conn: sqlite3.Connection, name: str, frame: pd.DataFrame, survey_id: str,
-                  direct_rows: int = DIRECT_WRITE_ROWS, index: tuple[str, ...] = ("survey_id",),
-                  fill: Callable[[sqlite3.Connection, str], bool] | None = None) -> None:
+                  direct_rows: int = DIRECT_WRITE_ROWS, index: tuple[str, ...] = ("survey_id",)) -> None:
     """Replace one survey's rows of a table in one transaction.
 
     The new rows go into a staging table with the other surveys' rows copied
     across, which then takes the table's place: a reader sees the old table or
     the new one, never half of one, and other consultations' rows survive.
     `index` names the columns of the table's one index (survey_id first).
-    `fill(conn, staging)`, when given, writes the frame's rows into the staging table
-    a faster way than value by value (the table is still typed from the frame); when
-    it returns False, having written nothing, the rows are written from the frame.
     """
-    staging = f"_staging_{name}"
-    types = {c: sqlite_type(frame[c]) for c in frame.columns}
-    old_columns = [row[1] for row in conn.execute(f'pragma table_info("{name}")')]
-    has_survey_id = "survey_id" in old_columns
-    for column in old_columns:
-        types.setdefault(column, "")
-    definition = ", ".join(f'"{c}" {t}'.strip() for c, t in types.items())
-    # The staging table is filled first, outside the swap: no reader looks at it.
+    staging = create_staging(conn, name, {c: sqlite_type(frame[c]) for c in frame.columns})
+    _fill_staging(conn, staging, frame, direct_rows)
+    swap_in(conn, name, survey_id, index)
+
+
+def staging_table(name: str) -> str:
+    return f"_staging_{name}"
+
+
+def create_staging(conn: sqlite3.Connection, name: str, types: dict[str, str]) -> str:
+    """An empty staging table for `name` with these columns and declared types, plus any column
+    the published table has besides (for other surveys' rows). Filled outside the swap: no reader
+    looks at it."""
+    staging = staging_table(name)
+    columns = dict(types)
+    for column in _columns(conn, name):
+        columns.setdefault(column, "")
+    definition = ", ".join(f'"{c}" {t}'.strip() for c, t in columns.items())
     conn.execute(f'DROP TABLE IF EXISTS "{staging}"')
     conn.execute(f'CREATE TABLE "{staging}" ({definition})')
-    if fill is None or not fill(conn, staging):
-        _fill_staging(conn, staging, frame, direct_rows)
+    return staging
+
+
+def swap_in(conn: sqlite3.Connection, name: str, survey_id: str, index: tuple[str, ...] = ("survey_id",)) -> None:
+    """Publish the filled staging table as `name` in one transaction, with the other surveys' rows."""
+    staging = staging_table(name)
+    old_columns = _columns(conn, name)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if has_survey_id:
+        if "survey_id" in old_columns:
             kept = ", ".join(f'"{c}"' for c in old_columns)
             conn.execute(f'INSERT INTO "{staging}" ({kept}) SELECT {kept} FROM "{name}" WHERE survey_id <> ?',
                          [survey_id])
         conn.execute(f'DROP TABLE IF EXISTS "{name}"')
         conn.execute(f'ALTER TABLE "{staging}" RENAME TO "{name}"')
-        if index and all(column in types for column in index):
+        if index and set(index) <= set(_columns(conn, name)):
             columns = ", ".join(f'"{c}"' for c in index)
             conn.execute(f'CREATE INDEX "{name}_{"_".join(index)}" ON "{name}" ({columns})')
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def _columns(conn: sqlite3.Connection, name: str) -> list[str]:
+    return [row[1] for row in conn.execute(f'pragma table_info("{name}")')]
 
 
 def replace_view(conn: sqlite3.Connection, name: str, select: str) -> None:

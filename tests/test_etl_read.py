@@ -1,7 +1,11 @@
 """Follow-up emails become keys that match one inbox however it was typed, and reveal no address."""
+import sqlite3
+
 import pandas as pd
+import pytest
 
 from etl.read import email_keys
+from tests.etl_fixtures import SURVEY
 
 
 def keys(*addresses, survey="drugs-review"):
@@ -28,18 +32,13 @@ def test_keys_hide_the_address_and_differ_between_surveys():
     assert keys("jo@example.org", survey="another-survey") != [key]
 
 
-def copy_after_changes(tmp_path, erase: bool):
-    """Read a small survey (two responses through a provider's link), let a response arrive
-    (and one be erased) after the read, then publish the raw table by copying."""
+def survey_with_a_linked_response(tmp_path):
+    """A small survey whose first two responses came through a provider's link."""
     import datetime as dt
-    import sqlite3
 
     from etl import synthetic
-    from etl.read import copy_responses, read_responses
-    from etl.tables import connect_analysis, replace_table
     from survey_app import storage
     from survey_app.links import create_link
-    from tests.etl_fixtures import SURVEY
 
     survey_db = tmp_path / "responses.db"
     synthetic.write(survey_db, SURVEY, 60, seed=3)
@@ -47,25 +46,28 @@ def copy_after_changes(tmp_path, erase: bool):
                        dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)).link
     with sqlite3.connect(survey_db) as conn:
         conn.execute("update responses set link_token = ? where id in (1, 2)", [link.token])
-    frame = read_responses(survey_db, SURVEY.slug)
+    return survey_db
+
+
+def arrive_late(survey_db) -> None:
+    """A response stored after the read began: a copy of response 6 with a reference of its own."""
     with sqlite3.connect(survey_db) as conn:
         others = ", ".join(f'"{row[1]}"' for row in conn.execute("pragma table_info(responses)")
                            if row[1] not in ("id", "reference", "submission_key"))
         conn.execute(f"insert into responses (reference, submission_key, {others}) "
                      f"select 'ZZZZ-ZZZZ', 'late-arrival', {others} from responses where id = 6")
-        if erase:
-            conn.execute("delete from responses where id = 5")
-    analysis = connect_analysis(tmp_path / "analysis.db")
-    copied = []
 
-    def fill(conn, staging):
-        copied.append(copy_responses(conn, staging, survey_db, frame))
-        return copied[-1]
 
-    replace_table(analysis, "raw_responses", frame, SURVEY.slug, fill=fill)
-    table = pd.read_sql("select * from raw_responses", analysis)
-    analysis.close()
-    return frame, table, copied[0]
+def copy_into_staging(survey_db, analysis_db, up_to: int) -> dict[str, int]:
+    from etl.raw_copy import ADDED, copy_rows
+    from etl.tables import connect_analysis, create_staging
+
+    conn = connect_analysis(analysis_db)
+    with sqlite3.connect(survey_db) as source:
+        declared = {row[1]: row[2] for row in source.execute("pragma table_info(responses)")}
+    staging = create_staging(conn, "raw_responses", {**declared, **{column: "TEXT" for column in ADDED}})
+    conn.close()
+    return copy_rows(str(analysis_db), staging, str(survey_db), SURVEY.slug, up_to)
 
 
 def assert_table_is_frame(table: pd.DataFrame, frame: pd.DataFrame) -> None:
@@ -74,27 +76,67 @@ def assert_table_is_frame(table: pd.DataFrame, frame: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(as_text(table), as_text(frame), check_dtype=False)
 
 
-def test_raw_table_is_copied_with_the_keys_and_links_read_and_without_late_arrivals(tmp_path):
-    frame, table, copied = copy_after_changes(tmp_path, erase=False)
-    assert copied
-    assert "ZZZZ-ZZZZ" not in set(table["reference"])
-    assert table["email_key"].notna().sum() > 0
+def test_raw_table_is_copied_with_the_keys_and_links_read(tmp_path):
+    from etl.raw_copy import read_and_publish
+
+    survey_db = survey_with_a_linked_response(tmp_path)
+    frame = read_and_publish(survey_db, tmp_path / "analysis.db", "raw_responses", SURVEY.slug)
+    with sqlite3.connect(tmp_path / "analysis.db") as conn:
+        table = pd.read_sql("select * from raw_responses", conn)
+        left_over = conn.execute("select name from sqlite_master where name like '_staging%'").fetchall()
+    assert table["email_key"].notna().sum() > 0 and not left_over
     assert table.set_index("id").loc[[1, 2], "link_organisation"].tolist() == ["Dyfed Drug and Alcohol Service"] * 2
     assert_table_is_frame(table, frame)
 
 
+def test_responses_stored_after_the_read_began_are_neither_read_nor_copied(tmp_path):
+    from etl.raw_copy import fingerprint
+    from etl.read import read_responses
+
+    survey_db = survey_with_a_linked_response(tmp_path)
+    arrive_late(survey_db)
+    frame = read_responses(survey_db, SURVEY.slug, up_to=60)
+    copied = copy_into_staging(survey_db, tmp_path / "analysis.db", up_to=60)
+    assert "ZZZZ-ZZZZ" not in set(frame["reference"]) and len(frame) == 60
+    assert copied == fingerprint(frame["id"])
+
+
 def test_raw_table_is_written_from_the_frame_when_a_response_read_was_erased_since(tmp_path):
     """The table must match what downstream assets were handed; the next refresh drops the erased response."""
-    frame, table, copied = copy_after_changes(tmp_path, erase=True)
-    assert not copied
+    from etl.raw_copy import publish_copy
+    from etl.read import read_responses
+    from etl.tables import connect_analysis
+
+    survey_db = survey_with_a_linked_response(tmp_path)
+    frame = read_responses(survey_db, SURVEY.slug)
+    with sqlite3.connect(survey_db) as conn:
+        conn.execute("delete from responses where id = 5")
+    copied = copy_into_staging(survey_db, tmp_path / "analysis.db", up_to=60)
+    conn = connect_analysis(tmp_path / "analysis.db")
+    assert not publish_copy(conn, "raw_responses", SURVEY.slug, frame, copied)
+    table = pd.read_sql("select * from raw_responses", conn)
+    conn.close()
+    assert 5 in set(table["id"])
     assert_table_is_frame(table, frame)
+
+
+def test_a_survey_database_without_responses_fails_naming_it_and_leaves_no_staging_table(tmp_path):
+    from etl.raw_copy import read_and_publish
+    from etl.read import SurveyDatabaseError
+
+    survey_db = tmp_path / "responses.db"
+    with sqlite3.connect(survey_db) as conn:
+        conn.execute("create table responses (id integer primary key, survey_id text)")
+    with pytest.raises(SurveyDatabaseError, match=str(survey_db.resolve())):
+        read_and_publish(survey_db, tmp_path / "analysis.db", "raw_responses", SURVEY.slug)
+    with sqlite3.connect(tmp_path / "analysis.db") as conn:
+        assert conn.execute("select count(*) from sqlite_master where type = 'table'").fetchone()[0] == 0
 
 
 def test_answer_codes_read_as_categoricals_clean_to_the_same_responses(tmp_path):
     from etl import synthetic
     from etl.clean import clean_responses
     from etl.read import read_responses
-    from tests.etl_fixtures import SURVEY
 
     survey_db = tmp_path / "responses.db"
     synthetic.write(survey_db, SURVEY, 300, seed=5)
@@ -114,7 +156,6 @@ def test_a_table_read_in_parts_side_by_side_is_the_table_read_whole(tmp_path):
 
     from etl import synthetic
     from etl.read import id_ranges, read_table_arrow
-    from tests.etl_fixtures import SURVEY
 
     survey_db = tmp_path / "responses.db"
     synthetic.write(survey_db, SURVEY, 300, seed=9)

@@ -26,6 +26,7 @@ from pathlib import Path
 from .emailkey import email_key
 
 ADDED = ("email_key", "link_organisation", "link_channel")
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -84,9 +85,10 @@ def fingerprint(ids) -> dict[str, int]:
 
 
 def start_copy(analysis: Path | str, staging: str, source: Path | str, survey_id: str, up_to: int) -> subprocess.Popen:
+    # Run from the folder holding this copy of etl/, so that `-m` finds this copy and no other.
     return subprocess.Popen([sys.executable, "-m", "etl.raw_copy", str(Path(analysis).resolve()), staging,
                              str(Path(source).resolve()), survey_id, str(up_to)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def finish_copy(copy: subprocess.Popen) -> dict[str, int]:

@@ -22,8 +22,12 @@ import subprocess
 import sys
 from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .emailkey import email_key
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ADDED = ("email_key", "link_organisation", "link_channel")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +35,7 @@ BUSY_TIMEOUT_MS = 30_000
 
 
 def read_and_publish(source: Path | str, analysis: Path | str, table: str, survey_id: str,
-                     categorical: Collection[str] = (), index: tuple[str, ...] = ("survey_id",)):
+                     categorical: Collection[str] = (), index: tuple[str, ...] = ("survey_id",)) -> pd.DataFrame:
     """The survey's responses as read_responses gives them, with `table` in the analysis
     database replaced by the same rows (see the module's docstring)."""
     # Imported here, not at the top: the copying process imports this module, and starts
@@ -65,7 +69,7 @@ def read_and_publish(source: Path | str, analysis: Path | str, table: str, surve
     return frame
 
 
-def publish_copy(conn: sqlite3.Connection, table: str, survey_id: str, frame, copied: dict[str, int],
+def publish_copy(conn: sqlite3.Connection, table: str, survey_id: str, frame: pd.DataFrame, copied: dict[str, int],
                  index: tuple[str, ...] = ("survey_id",)) -> bool:
     """Publish the filled staging table if it holds the frame's responses, else write the table
     from the frame; True if the copy was published."""
@@ -78,9 +82,10 @@ def publish_copy(conn: sqlite3.Connection, table: str, survey_id: str, frame, co
     return False
 
 
-def fingerprint(ids) -> dict[str, int]:
-    """How many responses and the sum of their ids: of two sets of ids, one taken from the other
-    by erasures only, these agree exactly when the sets are the same."""
+def fingerprint(ids: pd.Series) -> dict[str, int]:
+    """How many responses and the sum of their ids. The copy and the frame both hold the stored
+    responses up to one id, less any erased meanwhile; for them to differ with both figures alike
+    would take several erasures within seconds whose ids happened to sum alike."""
     return {"rows": int(len(ids)), "id_sum": int(ids.sum()) if len(ids) else 0}
 
 

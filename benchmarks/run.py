@@ -33,7 +33,9 @@ def markdown(results: dict) -> str:
         rows += [
             (f"ETL {n}: every asset and check passed", "yes" if run["pipeline"]["success"]
              else "NO: " + ", ".join(run["pipeline"].get("failed", [])), "yes"),
-            (f"ETL {n}: pipeline s (responses/s)", f"{run['pipeline']['seconds']} ({run['responses_per_second']})", ""),
+            (f"ETL {n}: pipeline s, median of {len(run['pipeline'].get('all_seconds', [0]))} runs (responses/s)",
+             f"{run['pipeline']['seconds']} ({run['responses_per_second']}; runs: "
+             f"{' / '.join(str(s) for s in run['pipeline'].get('all_seconds', [run['pipeline']['seconds']]))})", ""),
             (f"ETL {n}: floor s (read raw table, fastest of {len(run['floor'].get('all_seconds', [0]))})",
              run["floor"]["seconds"], ""),
             (f"ETL {n}: pipeline / floor", run["floor_multiple"], "<= 10 at 1M"),

@@ -1,6 +1,8 @@
 """Assets: thin wrappers over etl/, each published as a table in the analysis database."""
 # No "from __future__ import annotations": Dagster inspects the context type hints at definition time.
 
+from collections.abc import Callable
+
 import pandas as pd
 from dagster import AssetExecutionContext, AssetIn, AssetOut, MetadataValue, Output, asset, multi_asset
 
@@ -108,31 +110,34 @@ def responses_deduplicated(responses_clean: pd.DataFrame, llais: LlaisResource):
     })
 
 
-@multi_asset(
-    group_name=GROUP,
-    ins=FOR_SUMMARIES,
-    outs={
-        "question_summary": AssetOut(is_required=False, description=(
-            "Count, base and percent for every option of every question, over the deduplicated responses.")),
-        "summary_by_group": AssetOut(is_required=False, description=(
-            "question_summary broken down by respondent group.")),
-        "summary_by_area": AssetOut(is_required=False, description=(
-            "question_summary broken down by local authority (stated, else from the postcode district).")),
-    },
-    can_subset=True,
-)
+def tables_in_one_step(group_name: str, ins: dict[str, AssetIn], descriptions: dict[str, str]):
+    """A multi-asset for tables built from one large input: the input is loaded once for them all,
+    and any of them can still be refreshed alone (each output is optional; see selected_tables)."""
+    return multi_asset(group_name=group_name, ins=ins, can_subset=True,
+                       outs={name: AssetOut(is_required=False, description=description)
+                             for name, description in descriptions.items()})
+
+
+def selected_tables(context: AssetExecutionContext, builders: dict[str, Callable[[], pd.DataFrame]]):
+    """The Outputs of a tables_in_one_step asset: only the tables selected, each built as it is yielded."""
+    for name in sorted(context.selected_output_names):
+        yield Output(builders[name](), output_name=name)
+
+
+@tables_in_one_step(GROUP, FOR_SUMMARIES, {
+    "question_summary": "Count, base and percent for every option of every question, over the deduplicated responses.",
+    "summary_by_group": "question_summary broken down by respondent group.",
+    "summary_by_area": "question_summary broken down by local authority (stated, else from the postcode district).",
+})
 def summaries(context: AssetExecutionContext, responses_deduplicated: pd.DataFrame, llais: LlaisResource):
-    # One step for the three: each would otherwise load the same million answers again.
     survey, welsh = llais.survey(), llais.welsh()
-    tables = {
+    yield from selected_tables(context, {
         "question_summary": lambda: aggregate.question_summary(responses_deduplicated, survey, welsh),
         "summary_by_group": lambda: aggregate.summary_by(responses_deduplicated, survey, welsh, "respondent_group",
                                                          aggregate.group_categories(survey), "respondent_group"),
         "summary_by_area": lambda: aggregate.summary_by(responses_deduplicated, survey, welsh, "area",
                                                         aggregate.area_categories(survey), "local_authority"),
-    }
-    for name in sorted(context.selected_output_names):
-        yield Output(tables[name](), output_name=name)
+    })
 
 
 @asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_FREE_TEXT)

@@ -21,7 +21,7 @@ from etl.themes import CODEBOOK_PATH, load_codebook, theme_tables
 from etl.wording import LANGUAGES
 from etl.workbook import WORKBOOK_NAME, read_sheets, write_csvs, write_workbook
 
-from .assets import FOR_PROFILE, FOR_SUMMARIES
+from .assets import FOR_PROFILE, FOR_SUMMARIES, selected_tables, tables_in_one_step
 from .resources import LlaisResource
 
 GROUP = "review"
@@ -55,30 +55,22 @@ class ReviewOutputsResource(ConfigurableResource):
         return self.folder(llais) / "charts" / language / f"{question_id}.png"
 
 
-@multi_asset(
-    group_name=GROUP,
-    ins=FOR_SUMMARIES,
-    outs={
-        "crosstab_group": AssetOut(is_required=False, description=(
-            "Every closed question by respondent group: count, base, column percent and 95% Wilson interval "
-            "(unsuppressed).")),
-        "crosstab_area": AssetOut(is_required=False, description=(
-            "Every closed question by local authority, with 95% Wilson intervals (unsuppressed).")),
-        "crosstab_language": AssetOut(is_required=False, description=(
-            "Every closed question by response language, with 95% Wilson intervals (unsuppressed).")),
-    },
-    can_subset=True,
-)
+@tables_in_one_step(GROUP, FOR_SUMMARIES, {
+    "crosstab_group": "Every closed question by respondent group: count, base, column percent and 95% Wilson "
+                      "interval (unsuppressed).",
+    "crosstab_area": "Every closed question by local authority, with 95% Wilson intervals (unsuppressed).",
+    "crosstab_language": "Every closed question by response language, with 95% Wilson intervals (unsuppressed).",
+})
 def crosstabs(context: AssetExecutionContext, responses_deduplicated: pd.DataFrame, llais: LlaisResource):
-    # One step for the three: each would otherwise load the same million answers again.
     survey, welsh = llais.survey(), llais.welsh()
     breakdowns = {
         "crosstab_group": ("respondent_group", aggregate.group_categories(survey), "respondent_group"),
         "crosstab_area": ("area", aggregate.area_categories(survey), "local_authority"),
         "crosstab_language": ("language", languages(responses_deduplicated), "language"),
     }
-    for name in sorted(context.selected_output_names):
-        yield Output(crosstab(responses_deduplicated, survey, welsh, *breakdowns[name]), output_name=name)
+    yield from selected_tables(context, {
+        name: lambda breakdown=breakdown: crosstab(responses_deduplicated, survey, welsh, *breakdown)
+        for name, breakdown in breakdowns.items()})
 
 
 @asset(group_name=GROUP, kinds={"pandas", "sqlite"}, ins=FOR_PROFILE)

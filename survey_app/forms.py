@@ -143,6 +143,26 @@ class SectionForm(FlaskForm):
 
     section: Section
 
+    def validate(self, extra_validators=None) -> bool:
+        self._tick_other_where_typed()
+        return super().validate(extra_validators)
+
+    def _tick_other_where_typed(self) -> None:
+        """Text typed in "please say" means they meant to choose "other".
+
+        Done before validation, so an exclusive answer ("None of these") with text typed in
+        "please say" is refused like any other contradictory pair of ticks.
+        """
+        for q in self.section.questions:
+            if not q.other or not self[q.other_column].data:
+                continue
+            field = self[q.id]
+            if q.type == "multiple" and "other" not in (field.data or []):
+                field.data = [*(field.data or []), "other"]
+            elif q.type == "single" and not field.data:
+                field.data = "other"
+                field.raw_data = ["other"]
+
     def answers(self) -> dict[str, Any]:
         """The validated page answers, keyed as stored (codes, lists, ints)."""
         result: dict[str, Any] = {}
@@ -157,11 +177,6 @@ class SectionForm(FlaskForm):
             result[q.id] = value
             if q.other:
                 other_text = self[q.other_column].data or None
-                if other_text and q.type == "multiple" and "other" not in result[q.id]:
-                    # Text typed in "please say" means they meant to tick "other".
-                    result[q.id] = [*result[q.id], "other"]
-                if other_text and q.type == "single" and result[q.id] is None:
-                    result[q.id] = "other"
                 is_other = "other" in (result[q.id] or []) if q.type == "multiple" else result[q.id] == "other"
                 result[q.other_column] = other_text if is_other else None
         return result

@@ -8,14 +8,31 @@ LANGUAGE_NAMES = {"cy": "Cymraeg", "en": "English"}
 
 
 def best_language() -> str:
-    """Welsh only when the browser prefers it; English otherwise."""
+    """Welsh only when the browser ranks Welsh above English; English otherwise.
+
+    Compared by primary subtag and quality, so "en-GB,cy;q=0.9" is English: Werkzeug's own
+    best_match would prefer the exact "cy" over the regional "en-GB".
+    """
     if not has_request_context():
         return "en"
-    return request.accept_languages.best_match(["en", "cy"], default="en")
+    quality = {"cy": 0.0, "en": 0.0}
+    for tag, q in request.accept_languages:
+        primary = tag.split("-")[0].split("_")[0].lower()
+        if primary in quality:
+            quality[primary] = max(quality[primary], q)
+    return "cy" if quality["cy"] > quality["en"] else "en"
+
+
+def _language_in_path() -> str | None:
+    """The /cy/ or /en/ prefix, for pages no route matched (a mistyped or truncated link)."""
+    first = request.path.lstrip("/").split("/", 1)[0]
+    return first if first in LANGUAGES else None
 
 
 def current_language() -> str:
-    lang = g.get("lang") if has_request_context() else None
+    if not has_request_context():
+        return "en"
+    lang = g.get("lang") or _language_in_path()
     return lang if lang in LANGUAGES else best_language()
 
 

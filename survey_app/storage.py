@@ -174,9 +174,13 @@ def load_draft(db: sqlite_utils.Database, draft_id: str | None, survey: Survey) 
 
 
 def save_answers(db: sqlite_utils.Database, draft: Draft, answers: Mapping[str, Any], now: dt.datetime) -> None:
-    """Merge one page's answers into the draft (a page's keys replace what was there)."""
+    """Merge one page's answers into the draft (a page's keys replace what was there).
+
+    A draft already submitted is left alone: a racing second POST of the last page must not
+    write the answers (a follow-up email among them) back after the response was stored.
+    """
     draft.answers.update(answers)
-    _write(db, lambda: db.execute("UPDATE drafts SET answers = ?, updated_at = ? WHERE id = ?",
+    _write(db, lambda: db.execute("UPDATE drafts SET answers = ?, updated_at = ? WHERE id = ? AND reference IS NULL",
                                   [json.dumps(draft.answers, ensure_ascii=False), iso(now), draft.id]))
 
 

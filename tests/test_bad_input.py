@@ -88,6 +88,11 @@ def test_none_of_these_cannot_be_ticked_with_other_answers(on_concerns_page, db_
     assert_rejected(response, "You cannot select “None of these” together with other answers.", db_path)
 
 
+def test_none_of_these_cannot_be_combined_with_text_typed_in_other(on_concerns_page, db_path):
+    response = on_concerns_page.answer("concerns", {"concerns": ["none"], "concerns_other": "Needles in the park"})
+    assert_rejected(response, "You cannot select “None of these” together with other answers.", db_path)
+
+
 @pytest.mark.parametrize("value, message", [
     ("101", "Enter a number between 0 and 100."),
     ("-1", "Enter a number between 0 and 100."),
@@ -187,6 +192,19 @@ def test_unknown_survey_is_404_in_the_language_of_the_url(client):
     assert "Page not found" not in welsh.get_data(as_text=True)
     english = client.get("/en/no-such-survey/")
     assert english.status_code == 404 and "Page not found" in english.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/cy/drugs-review/nonsense", "/cy/drugs-review/q/about_role/extra", "/cy/a/b/c"])
+def test_a_mistyped_welsh_address_is_404_in_welsh(client, path):
+    response = client.get(path, headers={"Accept-Language": "en"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404 and '<html lang="cy">' in page
+    assert "Page not found" not in page
+
+
+def test_a_wrong_method_on_a_welsh_address_is_answered_in_welsh(client):
+    response = client.put("/cy/drugs-review/", headers={"Accept-Language": "en"})
+    assert response.status_code == 405 and '<html lang="cy">' in response.get_data(as_text=True)
 
 
 def test_unknown_language_is_404_in_the_browsers_language(client):

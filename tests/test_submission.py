@@ -51,6 +51,18 @@ def test_concurrent_submits_of_one_draft_store_one_response(db_path, survey, app
     assert len(stored_responses(db_path)) == 1
 
 
+def test_a_late_save_does_not_write_answers_back_into_a_submitted_draft(db_path, survey, app):
+    """The losing request of a double submit must not leave the email behind in the draft."""
+    db = storage.connect(db_path)
+    draft = storage.new_draft(db, survey, "en", storage.utcnow())
+    storage.save_answers(db, draft, {"respondent_group": "public", "_pages": []}, storage.utcnow())
+    stale = storage.load_draft(storage.connect(db_path), draft.id, survey)
+    storage.submit(db, survey, draft, storage.utcnow())
+    storage.save_answers(db, stale, {"email": "someone@example.org"}, storage.utcnow())
+    held = db.execute("select answers from drafts where id = ?", [draft.id]).fetchone()[0]
+    assert "someone@example.org" not in held
+
+
 def test_failed_validation_on_the_last_page_stores_nothing(client, db_path, survey):
     respondent = Respondent(client)
     last_page = walk_to_last_page(respondent, survey)

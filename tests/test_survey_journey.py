@@ -177,6 +177,9 @@ def test_root_redirects_by_browser_language(client):
     assert client.get("/", headers={"Accept-Language": "cy-GB,cy;q=0.9,en;q=0.8"}).location == "/cy/"
     assert client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).location == "/en/"
     assert client.get("/", headers={"Accept-Language": "fr"}).location == "/en/"
+    assert client.get("/", headers={"Accept-Language": "en-GB,cy;q=0.9"}).location == "/en/"
+    assert client.get("/", headers={"Accept-Language": "cy,en-GB;q=0.9"}).location == "/cy/"
+    assert client.get("/", headers={"Accept-Language": "fr,cy-GB;q=0.5"}).location == "/cy/"
     assert client.get("/").location == "/en/"
 
 

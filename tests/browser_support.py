@@ -2,10 +2,12 @@
 
 Browser downloads cannot work on our machines, so Playwright launches Debian's
 `chromium`. Where it is missing the browser tests are skipped with a loud reason;
-CI installs it (see .ci/run), so there they always run.
+CI installs it and sets LLAIS_REQUIRE_BROWSER=1 (see .ci/run), so there a missing
+browser fails the run instead of skipping.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import warnings
@@ -26,6 +28,8 @@ def require_chromium() -> None:
     if CHROMIUM is None:
         message = ("BROWSER TESTS SKIPPED: Debian's chromium is not installed. "
                    "Install it with `apt-get install -y chromium` (CI does this in .ci/run).")
+        if os.environ.get("LLAIS_REQUIRE_BROWSER") == "1":
+            pytest.fail(message.replace("SKIPPED", "REQUIRED"), pytrace=False)
         warnings.warn(message)
         pytest.skip(message, allow_module_level=True)
 

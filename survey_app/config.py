@@ -8,6 +8,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VAR_DIR = Path("var")
@@ -48,7 +49,8 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict:
     FINGERPRINT_SECRET  keys the client fingerprint hash; required in production
     SURVEY_DATABASE     responses database (default var/responses.db)
     SURVEYS_DIR         folder of survey definitions (default: the shipped surveys)
-    PUBLIC_BASE_URL     the public address used in printed links (default http://127.0.0.1:5000)
+    PUBLIC_BASE_URL     the public address used in printed links and QR codes
+                        (default http://127.0.0.1:5000; required in production)
     LLAIS_VAR_DIR       where development files live (default var)
     TRUSTED_PROXIES     how many reverse proxies sit in front of the app and set X-Forwarded-*
                         headers (default 0: the headers are ignored, as they can be forged)
@@ -67,7 +69,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict:
         "SECRET_KEY": _secret(environ, "SECRET_KEY", production, var_dir),
         "FINGERPRINT_SECRET": _secret(environ, "FINGERPRINT_SECRET", production, var_dir),
         "SURVEY_DATABASE": environ.get("SURVEY_DATABASE", str(var_dir / "responses.db")),
-        "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "PUBLIC_BASE_URL": _public_base_url(environ, production),
     }
     if environ.get("SURVEYS_DIR"):
         settings["SURVEYS_DIR"] = environ["SURVEYS_DIR"]
@@ -81,6 +83,23 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict:
     if environ.get("RATELIMIT_ENABLED"):
         settings["RATELIMIT_ENABLED"] = environ["RATELIMIT_ENABLED"].strip().lower() not in ("0", "false", "no", "off")
     return settings
+
+
+def _public_base_url(environ: Mapping[str, str], production: bool) -> str:
+    """Where respondents reach the survey: every printed link, QR code and poster starts with it."""
+    value = environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+    if not value:
+        if production:
+            raise ConfigurationError(
+                "PUBLIC_BASE_URL is not set. In production (LLAIS_ENV=production) set it to the address "
+                "respondents use, for example https://llais.example.org, or every link, QR code and "
+                "poster would point at this machine.")
+        return "http://127.0.0.1:5000"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(f"PUBLIC_BASE_URL must be an http(s) address like https://llais.example.org, "
+                                 f"not {value!r}.")
+    return value
 
 
 def _whole_number(environ: Mapping[str, str], name: str) -> int:

@@ -51,4 +51,6 @@ def init_security(app: Flask) -> None:
     if proxies:
         # Behind N proxies, take the client address (for the fingerprint and rate
         # limit) and scheme from the headers those proxies set, and no further back.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        # The host is not taken from X-Forwarded-Host: a client can send one, and printed
+        # links use PUBLIC_BASE_URL anyway.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)

@@ -26,6 +26,10 @@ def build_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(days=60),
         WTF_CSRF_TIME_LIMIT=None,  # the session cookie bounds the token's life; a slow reader must not lose a page
+        # Over HTTPS Flask-WTF would also demand a same-site Referer, but every page sends
+        # Referrer-Policy: no-referrer (so link tokens never leak), so browsers send none and
+        # every POST would fail. The session-bound token and the SameSite cookie still hold.
+        WTF_CSRF_SSL_STRICT=False,
         MAX_CONTENT_LENGTH=256 * 1024,
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
         BABEL_DEFAULT_LOCALE="en",

@@ -18,10 +18,10 @@ def test_development_defaults_live_under_var(tmp_path):
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "FINGERPRINT_SECRET"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "FINGERPRINT_SECRET", "PUBLIC_BASE_URL"])
 def test_production_refuses_to_start_without_a_secret(tmp_path, missing):
-    environ = {"LLAIS_ENV": "production", "LLAIS_VAR_DIR": str(tmp_path),
-               "SECRET_KEY": "k" * 40, "FINGERPRINT_SECRET": "f" * 40}
+    environ = {"LLAIS_ENV": "production", "LLAIS_VAR_DIR": str(tmp_path), "SECRET_KEY": "k" * 40,
+               "FINGERPRINT_SECRET": "f" * 40, "PUBLIC_BASE_URL": "https://llais.example.org"}
     del environ[missing]
     with pytest.raises(ConfigurationError, match=f"{missing} is not set"):
         settings_from_env(environ)
@@ -35,6 +35,12 @@ def test_production_start_error_is_clear_on_the_command_line(tmp_path):
                             env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["llais.example.org", "ftp://llais.example.org", "https://", "https://x.org/?a=1"])
+def test_a_public_address_that_is_not_a_web_address_is_refused(tmp_path, value):
+    with pytest.raises(ConfigurationError, match="PUBLIC_BASE_URL must be an http"):
+        settings_from_env({"LLAIS_VAR_DIR": str(tmp_path), "PUBLIC_BASE_URL": value})
 
 
 def test_settings_come_from_the_environment(tmp_path):

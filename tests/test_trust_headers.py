@@ -60,6 +60,15 @@ def test_production_cookies_are_secure_and_https_is_pinned(app_config):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
+def test_over_https_behind_a_proxy_a_browser_without_referer_can_answer(app_config, db_path):
+    """Pages send no Referer (no-referrer), so the CSRF check must not demand one over HTTPS."""
+    app = create_app({**app_config, "PRODUCTION": True, "TRUSTED_PROXIES": 1})
+    client = app.test_client()
+    client.environ_base.update({"HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_FOR": "203.0.113.7"})
+    reference, _ = Respondent(client).complete(answers_for("public"))
+    assert [row["reference"] for row in stored_responses(db_path)] == [reference]
+
+
 def test_development_cookies_work_over_plain_http(client):
     response = client.get("/en/drugs-review/")
     assert "Secure" not in response.headers["Set-Cookie"]

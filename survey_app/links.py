@@ -125,6 +125,17 @@ def create_link(db: sqlite_utils.Database, survey: Survey, organisation: str, ch
     return NewLink(link=_link(row), manage_token=manage_token)
 
 
+def replace_manage_token(db: sqlite_utils.Database, token: str) -> str:
+    """A new provider-page secret for a link, for when the old address was lost or shared too widely.
+
+    Only the hash is stored, so the old address cannot be shown again; it stops working now.
+    """
+    manage_token = secrets.token_urlsafe(32)
+    with immediate_transaction(db):
+        db["links"].update(token, {"manage_hash": _manage_hash(manage_token)})
+    return manage_token
+
+
 def same_organisation_and_channel(db: sqlite_utils.Database, survey_id: str, organisation: str,
                                   channel: str) -> list[Link]:
     """Existing links a new one would duplicate (allowed: a provider may want one per site)."""

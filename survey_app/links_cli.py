@@ -78,7 +78,7 @@ def create(slug: str, organisation: str, channel: str, expires) -> None:
     base = current_app.config["PUBLIC_BASE_URL"]
     click.echo(f"  QR code (the browser's language): {links.public_url(base, new.link.token)}")
     click.echo("Provider's page, with the QR code, poster and counts (send it to the provider only;")
-    click.echo("it is shown this once and cannot be recovered):")
+    click.echo("it is shown this once; if it is lost, `links new-manage-url TOKEN` replaces it):")
     click.echo(f"  {links.manage_url(base, new.manage_token)}")
 
 
@@ -113,12 +113,31 @@ def disable(token: str) -> None:
         link = links.get_link(db, token)
         if link is None:
             raise click.UsageError(f"No link has the token {token!r}. See `flask --app survey_app links list`.")
-        if not link.active:
+        if link.active:
+            link = links.disable_link(db, token, _now())
+            click.echo(f"Disabled {_describe(link)}. People who use it can still respond; "
+                       f"their responses are no longer counted for it.")
+        else:
             click.echo(f"Already disabled on {link.disabled_at[:10]}: {_describe(link)}.")
-            return
-        link = links.disable_link(db, token, _now())
     finally:
         db.close()
-    click.echo(f"Disabled {_describe(link)}. People who use it can still respond; "
-               f"their responses are no longer counted for it.")
     _echo_urls(link.token)
+
+
+@links_group.command("new-manage-url")
+@click.argument("token")
+@with_appcontext
+def new_manage_url(token: str) -> None:
+    """Give a link's provider page a new secret address; the old address stops working."""
+    token = _token(token)
+    db = _db()
+    try:
+        link = links.get_link(db, token)
+        if link is None:
+            raise click.UsageError(f"No link has the token {token!r}. See `flask --app survey_app links list`.")
+        manage_token = links.replace_manage_token(db, token)
+    finally:
+        db.close()
+    click.echo(f"New provider's page for {_describe(link)} (send it to the provider only; the old address "
+               f"no longer works, and this one is shown this once):")
+    click.echo(f"  {links.manage_url(current_app.config['PUBLIC_BASE_URL'], manage_token)}")

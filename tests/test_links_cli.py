@@ -129,6 +129,25 @@ def test_disable_turns_a_link_off_and_prints_its_addresses(cli, db_path):
     assert row["active"] == 0 and row["disabled_at"].startswith("2026-12-01")
     again = cli("disable", token)
     assert again.exit_code == 0 and "Already disabled on 2026-12-01" in again.output
+    assert f"https://llais.example/en/l/{token}" in again.output
+
+
+def test_a_lost_provider_page_address_is_replaced_and_the_old_one_stops_working(cli, client):
+    created = create(cli)
+    token = token_of(created)
+    old_page = re.search(r"https://llais\.example(/manage/\S+)", created.output).group(1)
+    assert client.get(old_page, follow_redirects=True).status_code == 200
+    result = cli("new-manage-url", token)
+    assert result.exit_code == 0 and "the old address no longer works" in result.output
+    new_page = re.search(r"https://llais\.example(/manage/\S+)", result.output).group(1)
+    assert new_page != old_page
+    assert client.get(old_page).status_code == 404
+    assert token in client.get(new_page, follow_redirects=True).get_data(as_text=True)
+
+
+def test_new_manage_url_for_an_unknown_token_says_so(cli):
+    result = cli("new-manage-url", "abcdefghjkmn")
+    assert result.exit_code == 2 and "No link has the token 'abcdefghjkmn'" in result.output
 
 
 def test_disable_a_malformed_token_explains_what_a_token_looks_like(cli):

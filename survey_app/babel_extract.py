@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import yaml
 
-TRANSLATABLE_KEYS = {"title", "organisation", "intro", "privacy_notice", "label", "hint", "other_label"}
+TRANSLATABLE_KEYS = {"title", "organisation", "address", "intro", "privacy_notice", "label", "hint", "other_label"}
 
 
 def _scalars(node: yaml.Node) -> Iterator[yaml.ScalarNode]:

@@ -36,8 +36,10 @@ CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,40}$")
 # UK outward code: A9, A99, AA9, AA99, A9A, AA9A.
 OUTWARD_CODE_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 
-SURVEY_KEYS = {"slug", "version", "title", "organisation", "opens", "closes", "minutes",
+SURVEY_KEYS = {"slug", "version", "title", "organisation", "contact", "opens", "closes", "minutes",
                "intro", "privacy_notice", "scales", "sections"}
+CONTACT_KEYS = {"email", "phone", "address"}
+CONTACT_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SECTION_KEYS = {"id", "title", "intro", "show_if", "questions"}
 QUESTION_KEYS = {"id", "type", "label", "hint", "required", "options", "scale", "other",
                  "exclusive", "max_length", "min", "max", "personal", "other_label"}
@@ -126,6 +128,15 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """How respondents reach the organisation running the survey (erasure requests, other formats)."""
+
+    email: str = ""
+    phone: str = ""
+    address: str = ""  # English source text, translated like the questions
+
+
+@dataclass(frozen=True)
 class Survey:
     slug: str
     version: int
@@ -134,6 +145,7 @@ class Survey:
     closes_at: dt.datetime
     sections: tuple[Section, ...]
     organisation: str = ""
+    contact: Contact = Contact()
     minutes: int | None = None
     intro: tuple[str, ...] = ()
     privacy_notice: tuple[str, ...] = ()
@@ -337,6 +349,20 @@ def _show_if(raw: Any, section_id: str, known: dict[str, Question], where: _Wher
     return ShowIf(question=target, any_of=any_of)
 
 
+def _contact(raw: Any, where: _Where) -> Contact:
+    if raw is None:
+        return Contact()
+    if not isinstance(raw, dict) or not raw:
+        where.fail("contact must be a mapping with an email, a phone number or an address")
+    unknown = set(raw) - CONTACT_KEYS
+    if unknown:
+        where.fail(f"unknown contact key(s): {', '.join(sorted(unknown))}")
+    contact = Contact(email=_text(raw.get("email")), phone=_text(raw.get("phone")), address=_text(raw.get("address")))
+    if contact.email and not CONTACT_EMAIL_RE.match(contact.email):
+        where.fail(f"contact email {contact.email!r} is not an email address")
+    return contact
+
+
 def parse_survey(data: Any, path: Path | str = "<survey>") -> Survey:
     where = _Where(path)
     if not isinstance(data, dict):
@@ -403,7 +429,8 @@ def parse_survey(data: Any, path: Path | str = "<survey>") -> Survey:
     closes_at = dt.datetime.combine(closes + dt.timedelta(days=1), dt.time.min, SURVEY_TIMEZONE)
     return Survey(
         slug=slug, version=data["version"], title=_text(data["title"]),
-        organisation=_text(data.get("organisation")), minutes=data.get("minutes"),
+        organisation=_text(data.get("organisation")), contact=_contact(data.get("contact"), where),
+        minutes=data.get("minutes"),
         opens_at=opens_at, closes_at=closes_at, sections=tuple(sections),
         intro=_paragraphs(data.get("intro")), privacy_notice=_paragraphs(data.get("privacy_notice")),
         path=Path(path) if not isinstance(path, Path) else path,
@@ -450,6 +477,8 @@ def translatable_strings(survey: Survey) -> Iterable[str]:
     yield survey.title
     if survey.organisation:
         yield survey.organisation
+    if survey.contact.address:
+        yield survey.contact.address
     yield from survey.intro
     yield from survey.privacy_notice
     for section in survey.sections:

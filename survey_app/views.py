@@ -131,9 +131,14 @@ def index(lang):
     return render_template("index.html", surveys=listed)
 
 
+# Revise with the statement's text whenever the testing it describes changes.
+ACCESSIBILITY_STATEMENT_PREPARED = dt.date(2026, 11, 29)
+
+
 @bp.get("/accessibility")
 def accessibility(lang):
-    return render_template("accessibility.html")
+    return render_template("accessibility.html", surveys=list(surveys().values()),
+                           prepared_on=format_date(ACCESSIBILITY_STATEMENT_PREPARED, "long"))
 
 
 @bp.route("/<slug>/", methods=["GET", "POST"])

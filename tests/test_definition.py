@@ -105,6 +105,9 @@ def test_dates_are_whole_days_in_wales():
     ("opens", "next tuesday", "'opens' must be a date"),
     ("version", DELETE, "missing 'version'"),
     ("sections.1.questions.5.max_length", 0, "max_length must be a positive whole number"),
+    ("contact", {"email": "not an address"}, "contact email 'not an address' is not an email address"),
+    ("contact", {"fax": "01267 000000"}, "unknown contact key(s): fax"),
+    ("contact", "call us", "contact must be a mapping"),
 ])
 def test_mistakes_name_the_file_the_question_and_the_problem(path, value, problem):
     with pytest.raises(DefinitionError) as error:

@@ -158,6 +158,24 @@ def test_confirmation_shows_reference_in_welsh(client):
     assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", reference)
 
 
+@pytest.mark.parametrize("lang, words", [("en", ("Email:", "Phone:", "PO Box 99")),
+                                         ("cy", ("E-bost:", "Ffôn:", "Blwch Post 99"))])
+def test_confirmation_says_whom_to_contact_to_have_answers_deleted(client, lang, words):
+    Respondent(client, lang).complete(answers_for("public"))
+    page = client.get(f"/{lang}/drugs-review/complete").get_data(as_text=True)
+    assert 'href="mailto:opcc@dyfed-powys.police.uk"' in page and 'href="tel:01267226440"' in page
+    assert all(word in page for word in words)
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", ("Reporting a problem", "Email:", "Enforcement procedure", "prepared on 29 November 2026")),
+    ("cy", ("E-bost:", "Y drefn orfodi", "Paratowyd y datganiad hwn ar 29 Tachwedd 2026"))])
+def test_accessibility_statement_gives_a_contact_the_enforcement_body_and_its_date(client, lang, words):
+    page = client.get(f"/{lang}/accessibility").get_data(as_text=True)
+    assert 'href="mailto:opcc@dyfed-powys.police.uk"' in page
+    assert all(word in page for word in words)
+
+
 def test_finished_respondent_is_not_asked_again_and_can_hand_over_the_device(client, db_path):
     respondent = Respondent(client)
     respondent.complete(answers_for("public"))

@@ -13,6 +13,7 @@ from etl import aggregate
 from etl.charts import QuestionCharts
 from etl.crosstab import crosstab, languages
 from etl.erasure import analysis_tables_with_references, erased_in_files, erased_in_tables, read_erased_references
+from etl.labels import welsh_label
 from etl.profile import respondent_profile as profile_table
 from etl.publish import CROSSTABS, PUBLISHED, publish, small_counts_left
 from etl.report import duplicate_summary, render_report, report_name
@@ -154,8 +155,9 @@ def review_report(context: AssetExecutionContext, llais: LlaisResource,
 
 
 def _group_names(survey, welsh: dict[str, str]) -> dict[str, dict[str, str]]:
-    options = survey.question("respondent_group").options
-    return {"en": {o.code: o.label for o in options}, "cy": {o.code: welsh.get(o.label, o.label) for o in options}}
+    question = survey.question("respondent_group")
+    return {"en": {o.code: o.label for o in question.options},
+            "cy": {o.code: welsh_label(welsh, o.label, question.option_context) or o.label for o in question.options}}
 
 
 def _write(path: Path, data: bytes) -> Path:

@@ -13,6 +13,7 @@ from survey_app.definition import SURVEY_TIMEZONE, Question, Survey
 from .answers import option_ticked
 from .clean import shown_mask
 from .cores import available_cores
+from .labels import welsh_label
 from .redact import redact_values
 
 SUMMARY_COLUMNS = ["survey_id", "question_id", "question_type", "option_code", "label_en", "label_cy",
@@ -133,7 +134,8 @@ def _table(parts: list, categories: list, survey: Survey, welsh: dict[str, str])
         "question_type": [q.type for q, codes, _, _, _ in parts for _ in range(size * len(codes))],
         "option_code": [c for _, codes, _, _, _ in parts for _ in categories for c in codes],
         "label_en": label_en,
-        "label_cy": pd.Series(label_en, dtype="str").map(welsh),
+        "label_cy": pd.Series([welsh_label(welsh, label, q.option_context)
+                               for q, _, labels, _, _ in parts for _ in categories for label in labels], dtype="str"),
         "count": np.concatenate([counts.reshape(-1) for *_, counts, _ in parts] or [[]]).astype(np.int64),
         "base": np.concatenate([np.repeat(base, len(codes)) for _, codes, _, _, base in parts] or [[]]
                                ).astype(np.int64),

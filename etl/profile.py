@@ -6,6 +6,7 @@ import pandas as pd
 from survey_app.definition import Survey
 
 from .aggregate import UNKNOWN, area_categories, group_categories
+from .labels import welsh_label
 
 ALL = "all"
 DIMENSIONS = ["respondent_group", "local_authority", "language", "channel"]
@@ -55,6 +56,8 @@ def respondent_profile(frame: pd.DataFrame, survey: Survey, welsh: dict[str, str
 def _labels(survey: Survey, welsh: dict[str, str]) -> dict[tuple[str, str], tuple[str, str]]:
     labels = {}
     for dimension, question_id in (("respondent_group", "respondent_group"), ("local_authority", "local_authority")):
-        for option in survey.question(question_id).options:
-            labels[(dimension, option.code)] = (option.label, welsh.get(option.label, option.label))
+        question = survey.question(question_id)
+        for option in question.options:
+            labels[(dimension, option.code)] = (
+                option.label, welsh_label(welsh, option.label, question.option_context) or option.label)
     return labels

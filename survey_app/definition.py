@@ -41,7 +41,7 @@ SURVEY_KEYS = {"slug", "version", "title", "organisation", "contact", "opens", "
 CONTACT_KEYS = {"email", "phone", "address"}
 CONTACT_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SECTION_KEYS = {"id", "title", "intro", "show_if", "questions"}
-QUESTION_KEYS = {"id", "type", "label", "hint", "required", "options", "scale", "other",
+QUESTION_KEYS = {"id", "type", "label", "hint", "required", "options", "scale", "other", "answers_in_context",
                  "exclusive", "max_length", "min", "max", "personal", "other_label"}
 
 
@@ -79,6 +79,13 @@ class Question:
     min: int | None = None
     max: int | None = None
     personal: bool = False
+    # Welsh answers yes and no with the question's own verb (Do/Naddo, Oes/Nac oes, Byddwn/Na
+    # fyddwn), so such a question's option labels are translated with its id as gettext context.
+    answers_in_context: bool = False
+
+    @property
+    def option_context(self) -> str | None:
+        return self.id if self.answers_in_context else None
 
     @property
     def option_codes(self) -> tuple[str, ...]:
@@ -323,12 +330,17 @@ def _question(raw: Any, section_id: str, scales: dict[str, tuple[Option, ...]], 
     if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
         where.fail(f"max_length must be a positive whole number, not {max_length!r}", question=qid)
     personal = bool(raw.get("personal", qtype == "email"))
+    answers_in_context = raw.get("answers_in_context", False)
+    if answers_in_context not in (True, False):
+        where.fail("answers_in_context must be true or false", question=qid)
+    if answers_in_context and qtype not in ("single", "multiple"):
+        where.fail("only single or multiple choice questions can have answers_in_context", question=qid)
     return Question(
         id=qid, type=qtype, label=_text(raw["label"]), section_id=section_id,
         hint=_text(raw.get("hint")), required=bool(raw.get("required", False)),
         options=options, other=other, other_label=_text(raw.get("other_label") or DEFAULT_OTHER_LABEL),
         exclusive=exclusive, max_length=max_length if qtype in DEFAULT_MAX_LENGTH else None,
-        min=low, max=high, personal=personal,
+        min=low, max=high, personal=personal, answers_in_context=answers_in_context,
     )
 
 
@@ -472,24 +484,13 @@ def load_surveys(directory: Path | str = SURVEYS_DIR) -> dict[str, Survey]:
     return surveys
 
 
-def translatable_strings(survey: Survey) -> Iterable[str]:
-    """Every piece of survey text a respondent reads (used to check the catalogs)."""
-    yield survey.title
-    if survey.organisation:
-        yield survey.organisation
-    if survey.contact.address:
-        yield survey.contact.address
-    yield from survey.intro
-    yield from survey.privacy_notice
+def translatable_strings(survey: Survey) -> Iterable[tuple[str | None, str]]:
+    """(gettext context, text) for every piece of survey text a respondent reads (to check the catalogs)."""
+    texts = [survey.title, survey.organisation, survey.contact.address, *survey.intro, *survey.privacy_notice]
     for section in survey.sections:
-        yield section.title
-        if section.intro:
-            yield section.intro
+        texts += [section.title, section.intro]
         for q in section.questions:
-            yield q.label
-            if q.hint:
-                yield q.hint
-            if q.other:
-                yield q.other_label
-            for o in q.options:
-                yield o.label
+            texts += [q.label, q.hint, q.other_label if q.other else ""]
+            texts += [] if q.option_context else [o.label for o in q.options]
+            yield from ((q.option_context, o.label) for o in q.options if q.option_context)
+    yield from ((None, text) for text in texts if text)

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, St
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .definition import Question, Section, is_outward_code, normalise_outward_code
+from .i18n import survey_text
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # C0/C1 control characters other than tab and newline, which no answer needs.
@@ -63,7 +64,8 @@ class Exclusive:
         for code in self.question.exclusive:
             if code in chosen and len(chosen) > 1:
                 raise ValidationError(_("You cannot select “%(option)s” together with other answers.",
-                                        option=_(self.question.option_label(code))))
+                                        option=survey_text(self.question.option_label(code),
+                                                           self.question.option_context)))
 
 
 class WholeNumber:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import g, has_request_context, request
+from flask_babel import gettext, pgettext
 
 LANGUAGES = ("cy", "en")
 LANGUAGE_NAMES = {"cy": "Cymraeg", "en": "English"}
@@ -43,3 +44,10 @@ def babel_locale() -> str:
 
 def other_language(lang: str) -> str:
     return "en" if lang == "cy" else "cy"
+
+
+def survey_text(text: str, context: str | None = None) -> str:
+    """Survey text in the page's language; option labels of some questions carry a context."""
+    if not text:
+        return ""
+    return pgettext(context, text) if context else gettext(text)

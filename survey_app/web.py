@@ -13,7 +13,7 @@ from .cli_responses import responses_cli
 from .config import PROJECT_ROOT, settings_from_env, sqlite_uri
 from .context import ConnectionPerThread, end_request
 from .definition import SURVEYS_DIR, load_surveys
-from .i18n import LANGUAGES, babel_locale, best_language, current_language, other_language
+from .i18n import LANGUAGES, babel_locale, best_language, current_language, other_language, survey_text
 from .security import init_security
 
 csrf = CSRFProtect()
@@ -97,7 +97,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     # Survey text comes from the YAML; it is looked up in the catalogs verbatim
     # (no %-formatting, which Jinja's newstyle gettext would apply).
-    app.jinja_env.globals["st"] = lambda text: gettext(text) if text else ""
+    app.jinja_env.globals["st"] = survey_text
     app.jinja_env.globals.update(format_date=format_date, timedelta=dt.timedelta)
 
 

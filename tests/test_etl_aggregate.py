@@ -39,6 +39,13 @@ def test_single_choice_counts_sum_to_base_with_zero_rows_for_unchosen_options():
     assert pd.isna(rows.loc["better", "label_cy"])  # untranslated labels stay empty, never English
 
 
+def test_yes_and_no_take_the_welsh_worded_for_their_question():
+    welsh = {"Yes": "Ie", "seen_dealing\x04Yes": "Ydw"}
+    table = aggregate.question_summary(dedup(*ROWS), SURVEY, welsh).set_index(["question_id", "option_code"])
+    assert table.loc[("seen_dealing", "yes"), "label_cy"] == "Ydw"
+    assert pd.isna(table.loc[("know_where_help", "yes"), "label_cy"])  # never another question's wording
+
+
 def test_base_is_respondents_asked_and_answering():
     table = summary()
     assert table.loc[("seen_dealing", "yes"), "base"] == 1

@@ -36,9 +36,9 @@ def test_placeholders_survive_translation(catalog):
 
 
 def test_every_survey_string_is_in_the_catalog(catalog):
-    ids = {m.id for m in catalog if m.id}
+    messages = {(m.context, m.id) for m in catalog if m.id}
     for survey in load_surveys().values():
-        missing = [text for text in translatable_strings(survey) if text not in ids]
+        missing = [message for message in translatable_strings(survey) if message not in messages]
         assert missing == [], f"{survey.slug}: run `make translations` and translate: {missing}"
 
 
@@ -49,6 +49,18 @@ def test_catalog_is_up_to_date_with_the_code(tmp_path, catalog):
                     "-k", "_l", "-k", "lazy_gettext", "-k", "N_", "-o", str(pot), "."],
                    cwd=ROOT, check=True, capture_output=True)
     with pot.open("rb") as handle:
-        extracted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
-    in_catalog = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+        extracted = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(handle) if m.id}
+    in_catalog = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in catalog if m.id}
     assert sorted(extracted - in_catalog) == [], "new strings: run `make translations` and translate them"
+
+
+
+def test_yes_and_no_are_extracted_per_question_for_the_welsh_verb():
+    """Welsh answers yes and no with the question's verb (Ydw, Do, Oes), so those options carry a context."""
+    from babel.messages.extract import extract
+    from survey_app.babel_extract import extract_survey
+    survey = next(iter(load_surveys().values()))
+    with open(survey.path, "rb") as handle:
+        messages = {(text if context is None else (context, text)) for _, text, _, context in extract(extract_survey, handle)}
+    assert ("seen_dealing", "Yes") in messages and ("service_capacity", "Mostly") in messages
+    assert "A member of the public" in messages  # other options stay shared

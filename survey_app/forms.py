@@ -201,8 +201,10 @@ def section_form_class(section: Section) -> type[SectionForm]:
     return type(f"SectionForm_{section.id}", (SectionForm,), attrs)
 
 
-def section_form(section: Section, saved: Mapping[str, Any], formdata=None) -> SectionForm:
-    """A form for a page, filled from the POST or, on GET, from the saved answers."""
+def section_form(section: Section, saved: Mapping[str, Any], formdata=None,
+                 typed: Mapping[str, Any] | None = None) -> SectionForm:
+    """A form for a page, filled from the POST or, on GET, from what was typed and not yet
+    saved (see typed_values) over the saved answers."""
     form_class = section_form_class(section)
     if formdata is not None:
         return form_class(formdata=formdata)
@@ -212,4 +214,21 @@ def section_form(section: Section, saved: Mapping[str, Any], formdata=None) -> S
             data[q.id] = str(saved[q.id]) if q.type == "number" else saved[q.id]
         if q.other and saved.get(q.other_column):
             data[q.other_column] = saved[q.other_column]
+    data.update(typed or {})
     return form_class(formdata=None, data=data)
+
+
+def typed_values(section: Section, formdata) -> dict[str, Any]:
+    """What was typed or ticked on a page, valid or not, to show again later (never an answer).
+
+    Only the page's own fields, as text (or lists of text), cleaned like any answer.
+    """
+    values: dict[str, Any] = {}
+    for q in section.questions:
+        if q.type == "multiple":
+            values[q.id] = [clean_text(v) for v in formdata.getlist(q.id) if isinstance(v, str)]
+        elif q.id in formdata:
+            values[q.id] = clean_text(formdata.get(q.id))
+        if q.other and formdata.get(q.other_column):
+            values[q.other_column] = clean_text(formdata.get(q.other_column))
+    return values

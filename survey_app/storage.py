@@ -13,7 +13,7 @@ import secrets
 import sqlite3
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
@@ -107,11 +107,18 @@ def _create_erasures_table(db: sqlite_utils.Database) -> None:
                           not_null={"erased_at"}, if_not_exists=True)
 
 
+def _add_typed_to_drafts(db: sqlite_utils.Database) -> None:
+    # What was typed on a page but not yet saved, kept when the person switches language or
+    # goes Back; never part of a response, and deleted with its draft.
+    db.execute("ALTER TABLE drafts ADD COLUMN typed TEXT")
+
+
 # Applied in order; PRAGMA user_version records how many have run. Append only.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _create_core_tables,
     _create_links_table,
     _create_erasures_table,
+    _add_typed_to_drafts,
 ]
 
 
@@ -142,6 +149,8 @@ class Draft:
     answers: dict[str, Any]
     link_token: str | None = None
     reference: str | None = None
+    # section id -> {field name: value as typed}; see save_typed
+    typed: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def submitted(self) -> bool:
@@ -170,18 +179,38 @@ def load_draft(db: sqlite_utils.Database, draft_id: str | None, survey: Survey) 
     return Draft(id=row["id"], survey_id=row["survey_id"], language=row["language"],
                  started_at=dt.datetime.fromisoformat(row["started_at"]),
                  answers=json.loads(row["answers"]), link_token=row["link_token"],
-                 reference=row["reference"])
+                 reference=row["reference"], typed=json.loads(row["typed"] or "{}"))
 
 
-def save_answers(db: sqlite_utils.Database, draft: Draft, answers: Mapping[str, Any], now: dt.datetime) -> None:
+def save_answers(db: sqlite_utils.Database, draft: Draft, answers: Mapping[str, Any], now: dt.datetime,
+                 section_id: str | None = None) -> None:
     """Merge one page's answers into the draft (a page's keys replace what was there).
 
+    The page's typed-but-unsaved values, if any, are dropped: the saved answers replace them.
     A draft already submitted is left alone: a racing second POST of the last page must not
     write the answers (a follow-up email among them) back after the response was stored.
     """
     draft.answers.update(answers)
-    _write(db, lambda: db.execute("UPDATE drafts SET answers = ?, updated_at = ? WHERE id = ? AND reference IS NULL",
-                                  [json.dumps(draft.answers, ensure_ascii=False), iso(now), draft.id]))
+    draft.typed.pop(section_id, None)
+    _write(db, lambda: db.execute(
+        "UPDATE drafts SET answers = ?, typed = ?, updated_at = ? WHERE id = ? AND reference IS NULL",
+        [json.dumps(draft.answers, ensure_ascii=False), _typed_json(draft), iso(now), draft.id]))
+
+
+def save_typed(db: sqlite_utils.Database, draft: Draft, section_id: str, values: Mapping[str, Any],
+               now: dt.datetime) -> None:
+    """Hold what was typed on a page, valid or not, without saving it as answers.
+
+    Used when someone switches language or goes Back before saving the page, so nothing they
+    typed is lost; the page shows it again, and only a valid "Save and continue" makes it answers.
+    """
+    draft.typed[section_id] = dict(values)
+    _write(db, lambda: db.execute("UPDATE drafts SET typed = ?, updated_at = ? WHERE id = ? AND reference IS NULL",
+                                  [_typed_json(draft), iso(now), draft.id]))
+
+
+def _typed_json(draft: Draft) -> str | None:
+    return json.dumps(draft.typed, ensure_ascii=False) if draft.typed else None
 
 
 # --- completed responses ------------------------------------------------------------
@@ -261,12 +290,12 @@ def submit(db: sqlite_utils.Database, survey: Survey, draft: Draft, now: dt.date
                 _insert(db, "personal_data", {"response_id": response_id, "survey_id": survey.slug,
                                               "created_at": iso(now), **personal})
             # The draft keeps only the reference, so answers are not held twice.
-            db.execute("UPDATE drafts SET answers = '{}', reference = ?, updated_at = ? WHERE id = ?",
+            db.execute("UPDATE drafts SET answers = '{}', typed = NULL, reference = ?, updated_at = ? WHERE id = ?",
                        [reference, iso(now), draft.id])
             return reference
 
     draft.reference = _write(db, write)
-    draft.answers = {}
+    draft.answers, draft.typed = {}, {}
     return draft.reference
 
 

@@ -10,8 +10,8 @@ from flask_babel import format_date, gettext
 from . import links, quality, storage
 from .definition import Section, Survey
 from .fingerprint import client_fingerprint
-from .forms import ConsentForm, section_form
-from .i18n import LANGUAGES, best_language
+from .forms import ConsentForm, section_form, typed_values
+from .i18n import LANGUAGES, best_language, other_language
 from .context import get_db, now
 
 bp = Blueprint("survey", __name__, url_prefix="/<lang>")
@@ -183,8 +183,14 @@ def page(lang, slug, section_id):
 
     secret_key = current_app.config["SECRET_KEY"]
     if request.method == "GET":
-        form = section_form(section, draft.answers)
+        form = section_form(section, draft.answers, typed=draft.typed.get(section.id))
         return render_page(survey, section, form, visible, quality.page_stamp(secret_key, section.id, now()))
+
+    leaving_for = LEAVE_PAGE.get(request.form.get(LEAVE_FIELD, ""))
+    if leaving_for is not None:
+        # Switching language or going Back before saving: keep what was typed, then go.
+        storage.save_typed(get_db(), draft, section.id, typed_values(section, request.form), now())
+        return redirect(leaving_for(survey, section, visible), code=303)
 
     form = section_form(section, draft.answers, formdata=request.form)
     if not form.validate():
@@ -199,7 +205,7 @@ def page(lang, slug, section_id):
                                first_answer=section.id not in pages_done(draft))
     answers["_flags"] = sorted(set(draft.answers.get("_flags", [])) | flags)
     answers["_pages"] = sorted(set(pages_done(draft)) | {section.id})
-    storage.save_answers(get_db(), draft, answers, now())
+    storage.save_answers(get_db(), draft, answers, now(), section_id=section.id)
     return after_page(survey, section, draft)
 
 
@@ -219,11 +225,26 @@ def after_page(survey: Survey, section: Section, draft: storage.Draft):
     return redirect(url_for("survey.complete", slug=survey.slug), code=303)
 
 
+def previous_page_url(survey: Survey, section: Section, visible: list[Section]) -> str:
+    position = visible.index(section)
+    return page_url(survey, visible[position - 1]) if position else url_for("survey.start", slug=survey.slug)
+
+
+def same_page_other_language(survey: Survey, section: Section, visible: list[Section]) -> str:
+    return url_for("survey.page", lang=other_language(g.lang), slug=survey.slug, section_id=section.id)
+
+
+# The header's language toggle and the Back link submit the page's form with this field, so
+# what was typed is kept (see storage.save_typed) wherever the person goes next.
+LEAVE_FIELD = "_leave"
+LEAVE_PAGE = {"back": previous_page_url, "language": same_page_other_language}
+
+
 def render_page(survey: Survey, section: Section, form, visible: list[Section], stamp: str) -> str:
     position = visible.index(section)
-    back_url = page_url(survey, visible[position - 1]) if position else url_for("survey.start", slug=survey.slug)
     return render_template("page.html", survey=survey, section=section, form=form, number=position + 1,
-                           total=len(visible), back_url=back_url, is_last=position + 1 == len(visible),
+                           total=len(visible), back_url=previous_page_url(survey, section, visible),
+                           is_last=position + 1 == len(visible), leave_field=LEAVE_FIELD,
                            honeypot_field=quality.HONEYPOT_FIELD, stamp_field=quality.STAMP_FIELD, stamp=stamp)
 
 

@@ -159,10 +159,13 @@ def test_service_user_from_a_provider_link_switches_language_and_goes_back(page,
     page.click(SUBMIT)
     page.check("#dealing_problem-2")
     page.click(SUBMIT)
-    # half-way, switch language with the toggle
-    page.click(f".language-toggle a[hreflang={other}]")
+    # half-way, tick an answer and switch language with the toggle before saving the page
+    page.check("#concerns-0")
+    page.click(f".language-toggle [lang={other}]")
     assert page.locator("html").get_attribute("lang") == other
     assert "/concerns" in page.url
+    assert page.locator("#concerns-0").is_checked()  # what was ticked came along
+    page.uncheck("#concerns-0")
     page.click(".back-link")
     assert page.locator("#dealing_problem-2").is_checked()  # answers intact after switching and going Back
     page.click(SUBMIT)

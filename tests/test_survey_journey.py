@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sqlite3
 
 import pytest
 
@@ -76,7 +77,44 @@ def test_english_page_links_to_same_page_in_welsh(client):
     respondent.start()
     page = client.get(respondent.url("q/about_role")).get_data(as_text=True)
     assert '<html lang="en">' in page
-    assert re.search(r'href="/cy/drugs-review/q/about_role" hreflang="cy" lang="cy"', page)
+    assert '<link rel="alternate" hreflang="cy" href="/cy/drugs-review/q/about_role">' in page
+    # on a question page the toggle submits the page, so what was typed comes along
+    assert re.search(r'<button type="submit" form="section-form" name="_leave" value="language" lang="cy"', page)
+    switched = respondent.post(respondent.url("q/about_role"), {"_leave": "language"})
+    assert switched.status_code == 303 and switched.location == "/cy/drugs-review/q/about_role"
+    start = client.get(respondent.url()).get_data(as_text=True)
+    assert re.search(r'href="/cy/drugs-review/" hreflang="cy" lang="cy"', start)
+
+
+@pytest.mark.parametrize("leave, lands_on", [("language", "/cy/drugs-review/q/priorities"),
+                                             ("back", "/en/drugs-review/q/support")])
+def test_typed_answers_survive_a_language_switch_or_back_even_when_not_valid(client, db_path, leave, lands_on):
+    respondent = Respondent(client, "en")
+    location, answers = respondent.start(), answers_for("public")
+    while not location.endswith("/priorities"):
+        location = respondent.post(location, answers.get(location.rsplit("/", 1)[-1], {})).location
+    typed = {"partner_priorities": ["faster_treatment"], "one_change": "More youth workers in Aberystwyth",
+             "partner_priorities_other": "x" * 5000}
+    response = respondent.post(respondent.url("q/priorities"), {**typed, "_leave": leave})
+    assert response.status_code == 303 and response.location == lands_on
+    assert stored_responses(db_path) == []
+    page = html.unescape(client.get(f"/{'cy' if leave == 'language' else 'en'}/drugs-review/q/priorities")
+                         .get_data(as_text=True))
+    assert "More youth workers in Aberystwyth" in page and re.search(r'value="faster_treatment"\s+checked', page)
+    assert "x" * 5000 in page  # too long to save, but theirs to shorten
+    held = json.loads(sqlite3.connect(db_path).execute("select answers from drafts").fetchone()[0])
+    assert "one_change" not in held  # shown again, but not an answer until the page is saved
+
+
+def test_saving_the_page_replaces_what_was_typed(client, db_path):
+    respondent = Respondent(client, "en")
+    respondent.start()
+    respondent.post(respondent.url("q/about_role"), {"respondent_group": "police", "_leave": "language"})
+    respondent.answer("about_role", {"respondent_group": "public"})
+    [typed] = sqlite3.connect(db_path).execute("select typed from drafts").fetchone()
+    assert typed is None
+    page = client.get(respondent.url("q/about_role")).get_data(as_text=True)
+    assert re.search(r'value="public"\s+checked', page) and not re.search(r'value="police"\s+checked', page)
 
 
 def test_language_switch_keeps_answers(client, db_path):
@@ -101,8 +139,10 @@ def test_back_link_leads_to_previous_page_with_answers_kept(client):
     respondent.answer("about_role", {"respondent_group": "provider"})
     respondent.answer("local_problem", {"use_problem": "very_big"})
     page = client.get(respondent.url("q/concerns")).get_data(as_text=True)
-    assert 'class="back-link" href="/en/drugs-review/q/local_problem"' in page
-    back = client.get(respondent.url("q/local_problem")).get_data(as_text=True)
+    assert 'name="_leave" value="back" class="back-link' in page
+    back = respondent.post(respondent.url("q/concerns"), {"_leave": "back"})
+    assert back.location == "/en/drugs-review/q/local_problem"
+    back = client.get(back.location).get_data(as_text=True)
     assert re.search(r'value="very_big"\s+checked', back)
 
 

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .definition import Question, Section, is_outward_code, normalise_outward_code
@@ -63,7 +63,7 @@ class Exclusive:
         chosen = set(field.data or [])
         for code in self.question.exclusive:
             if code in chosen and len(chosen) > 1:
-                raise ValidationError(_("You cannot select “%(option)s” together with other answers.",
+                raise StopValidation(_("You cannot select “%(option)s” together with other answers.",
                                         option=survey_text(self.question.option_label(code),
                                                            self.question.option_context)))
 
@@ -115,12 +115,14 @@ def _choices(question: Question) -> list[SelectChoice]:
 def build_field(question: Question):
     """The WTForms field for one question (label text is translated at render time)."""
     required = _required(question)
+    # Choices are checked before Optional(), which ends the chain (and clears earlier errors)
+    # when the first value posted is blank: ["", "made_up"] must still be refused.
     if question.type in ("single", "likert"):
         return RadioField(question.label, choices=_choices(question),
-                          validators=required + [Choice(question)], validate_choice=False)
+                          validators=[Choice(question)] + required, validate_choice=False)
     if question.type == "multiple":
         return MultiCheckboxField(question.label, choices=_choices(question),
-                                  validators=required + [Choice(question), Exclusive(question)])
+                                  validators=[Choice(question), Exclusive(question)] + required)
     if question.type == "textarea":
         return TextAreaField(question.label, validators=required + [_length(question)], filters=[clean_text])
     if question.type == "number":

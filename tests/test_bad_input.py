@@ -88,6 +88,13 @@ def test_none_of_these_cannot_be_ticked_with_other_answers(on_concerns_page, db_
     assert_rejected(response, "You cannot select “None of these” together with other answers.", db_path)
 
 
+@pytest.mark.parametrize("data", [{"concerns": ["", "made_up_code"]}, {"concerns": ["", "none", "cannabis"]}])
+def test_a_blank_first_value_does_not_let_other_codes_through(on_concerns_page, db_path, data):
+    response = on_concerns_page.answer("concerns", data)
+    assert response.status_code == 400
+    assert "concerns" not in draft_answers(db_path)
+
+
 def test_none_of_these_cannot_be_combined_with_text_typed_in_other(on_concerns_page, db_path):
     response = on_concerns_page.answer("concerns", {"concerns": ["none"], "concerns_other": "Needles in the park"})
     assert_rejected(response, "You cannot select “None of these” together with other answers.", db_path)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import io
 import re
 
@@ -217,6 +219,36 @@ def test_a_wrong_manage_address_is_not_found(client, make_link, kind):
               "malformed": "../etc/passwd"}[kind]
     assert client.get(f"/en/manage/{secret}").status_code == 404
     assert client.get(f"/manage/{secret}/qr.png").status_code == 404
+
+
+class CompareDigestSpy:
+    """Stands in for the `hmac` module inside survey_app.links: records every compare_digest
+    call and delegates it (and everything else) to the real module."""
+
+    def __init__(self):
+        self.calls: list[tuple] = []
+
+    def compare_digest(self, a, b):
+        self.calls.append((a, b))
+        return hmac.compare_digest(a, b)
+
+    def __getattr__(self, name):
+        return getattr(hmac, name)
+
+
+@pytest.mark.parametrize("path", ["/en/manage/{}", "/manage/{}", "/manage/{}/qr.png"])
+def test_the_manage_secret_is_checked_in_constant_time(client, make_link, monkeypatch, path):
+    new = make_link()
+    spy = CompareDigestSpy()
+    # links.py does `import hmac` and calls hmac.compare_digest, so the module it sees is replaced
+    # (only there: CSRF and session signing keep the real one); a name import is patched too.
+    if hasattr(links, "compare_digest"):
+        monkeypatch.setattr(links, "compare_digest", spy.compare_digest)
+    monkeypatch.setattr(links, "hmac", spy, raising=False)
+    response = client.get(path.format(new.manage_token))
+    assert response.status_code in (200, 303)
+    hashed = hashlib.sha256(new.manage_token.encode()).hexdigest()
+    assert (hashed, hashed) in spy.calls
 
 
 def test_the_manage_page_counts_responses_but_never_shows_answers(client, make_link, db_path, survey):

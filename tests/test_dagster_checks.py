@@ -128,3 +128,34 @@ def test_a_clean_response_under_another_ones_id_fails_reconciliation_with_raw(an
     metadata = failed(analysis, materialised, asset_checks.clean_reconciles_with_raw)
     assert metadata == {"raw": COUNT, "clean": COUNT, "quarantined": 0, "repeated_ids": 1}
 
+
+def handed_on(analysis):
+    return analysis / "analysis_frames" / SURVEY.slug / "responses_deduplicated.parquet"
+
+
+def test_deduplicated_rows_lost_before_the_hand_off_fail_reconciliation(analysis, materialised):
+    frame = pd.read_parquet(handed_on(analysis))
+    frame.iloc[1:].to_parquet(handed_on(analysis), index=False)
+    metadata = failed(analysis, materialised, asset_checks.deduplicated_reconciles_with_clean)
+    assert metadata["deduplicated"] == len(frame) - 1
+    assert metadata["clean_less_removed_and_excluded"] == len(frame)
+    assert metadata["clean"] == COUNT
+    assert metadata["handed_on"] == str(handed_on(analysis))
+
+
+def test_an_excluded_response_still_handed_on_fails_reconciliation(analysis, materialised):
+    # The exclusion is recorded, but the response is still in the frame the summaries are built from.
+    kept = int(pd.read_parquet(handed_on(analysis), columns=["id"])["id"].iloc[0])
+    execute(analysis, "insert into excluded_responses (survey_id, response_id, reason) values (?, ?, 'too_fast')",
+            SURVEY.slug, kept)
+    metadata = failed(analysis, materialised, asset_checks.deduplicated_reconciles_with_clean)
+    assert metadata["clean_less_removed_and_excluded"] == metadata["deduplicated"] - 1
+    assert (metadata["set_aside_but_not_clean"], metadata["removed_and_excluded"], metadata["in_two_campaigns"]) \
+        == (0, 0, 0)
+
+
+def test_no_deduplicated_frame_handed_on_fails_reconciliation(analysis, materialised):
+    handed_on(analysis).unlink()
+    metadata = failed(analysis, materialised, asset_checks.deduplicated_reconciles_with_clean)
+    assert metadata["deduplicated"] is None
+    assert metadata["handed_on"] == str(handed_on(analysis))

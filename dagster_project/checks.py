@@ -4,6 +4,9 @@ Blocking checks stop downstream assets when a failure would mislead the review t
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+import pyarrow.parquet as pq
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
 from etl.read import query_frame, read_table_arrow
@@ -57,13 +60,22 @@ def no_quarantined_responses(llais: LlaisResource) -> AssetCheckResult:
     })
 
 
+def _handed_on_rows(llais: LlaisResource, name: str) -> tuple[Path, int | None]:
+    """The Parquet copy of an asset that downstream assets load (see AnalysisTableIOManager), and its row
+    count from the file's footer, without reading a row; None when there is no such file."""
+    path = Path(llais.analysis_database).parent / "analysis_frames" / llais.survey_slug / f"{name}.parquet"
+    return path, (pq.read_metadata(path).num_rows if path.is_file() else None)
+
+
 @asset_check(asset="responses_deduplicated", blocking=True,
-             description="Clean = deduplicated + removed duplicates + excluded at intake, with one row per response: "
-                         "every removed or excluded response is a clean one, none is both, none is in two campaigns.")
+             description="Clean = deduplicated + removed duplicates + excluded at intake, counting the deduplicated "
+                         "rows handed to downstream assets, with one row per response: every removed or excluded "
+                         "response is a clean one, none is both, none is in two campaigns.")
 def deduplicated_reconciles_with_clean(llais: LlaisResource) -> AssetCheckResult:
-    # responses_deduplicated is a view (etl/deduplicated_view.py): clean rows less the removed and excluded,
-    # joined to campaign membership. These are the facts that make its rows add up; each is read from the
-    # small tables and indexes, where counting the view would look up every clean response.
+    # The published responses_deduplicated is a view (etl/deduplicated_view.py): clean rows less the removed and
+    # excluded, joined to campaign membership. The facts below make its rows add up; each is read from the small
+    # tables and indexes, where counting the view would look up every clean response. What the summaries are
+    # built from is the frame handed on as Parquet, so that is the count reconciled with clean.
     clean = _count(llais, "select count(*) from responses_clean where survey_id = ?")
     removed = _count(llais, "select count(distinct response_id) from duplicate_groups "
                             "where survey_id = ? and removed = 1")
@@ -77,11 +89,16 @@ def deduplicated_reconciles_with_clean(llais: LlaisResource) -> AssetCheckResult
                          "and d.removed = 1)")
     in_two_campaigns = _count(llais, "select count(*) - count(distinct response_id) from duplicate_groups "
                                      "where survey_id = ? and rule = 'campaign'")
-    kept = clean - removed - excluded
-    return AssetCheckResult(passed=not (not_clean or both or in_two_campaigns), metadata={
-        "clean": clean, "deduplicated": kept, "removed": removed, "excluded_at_intake": excluded,
-        "set_aside_but_not_clean": not_clean, "removed_and_excluded": both,
-        "in_two_campaigns": in_two_campaigns})
+    path, handed_on = _handed_on_rows(llais, "responses_deduplicated")
+    expected = clean - removed - excluded
+    return AssetCheckResult(
+        passed=handed_on == expected and not (not_clean or both or in_two_campaigns), metadata={
+            "clean": clean, "removed": removed, "excluded_at_intake": excluded,
+            "clean_less_removed_and_excluded": expected,
+            "deduplicated": MetadataValue.null() if handed_on is None else handed_on,
+            "handed_on": MetadataValue.path(str(path)),
+            "set_aside_but_not_clean": not_clean, "removed_and_excluded": both,
+            "in_two_campaigns": in_two_campaigns})
 
 
 def _summary_check(table: str, breakdown: str | None):

@@ -1,13 +1,15 @@
 """Materialise every asset in-process on generated data and check the published tables."""
+import datetime as dt
 import sqlite3
 
 import pandas as pd
 import pytest
-from dagster import AssetCheckSeverity, DagsterInstance
+from dagster import AssetCheckSeverity, DagsterInstance, build_schedule_context
 
 from dagster_project import build_definitions, defs
 from dagster_project.resources import LlaisResource
 from etl import synthetic
+from survey_app.definition import SURVEY_TIMEZONE
 from tests.etl_fixtures import SURVEY
 
 COUNT = 1500
@@ -45,6 +47,29 @@ def test_definitions_load_with_a_stopped_schedule():
     assert set(TABLES) <= {a.key.path[-1] for a in defs.resolve_all_asset_specs()}
     schedule = defs.resolve_schedule_def("daily_refresh")
     assert schedule.default_status.value == "STOPPED"
+
+
+def six_in_the_morning(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(6), SURVEY_TIMEZONE)
+
+
+@pytest.mark.parametrize("tick, skipped_because", [
+    (six_in_the_morning(SURVEY.opens_at.date() - dt.timedelta(days=1)), "upcoming"),  # the day before it opens
+    (six_in_the_morning(SURVEY.opens_at.date()), None),                               # the day it opens
+    (six_in_the_morning(SURVEY.closes_at.date() - dt.timedelta(days=1)), None),       # its last day
+    (six_in_the_morning(SURVEY.closes_at.date()), "closed"),                          # the morning after it closes
+], ids=["before", "first-day", "last-day", "after"])
+def test_schedule_refreshes_only_while_the_survey_is_open(tmp_path, tick, skipped_because):
+    llais = LlaisResource(survey_database=str(tmp_path / "responses.db"),
+                          analysis_database=str(tmp_path / "analysis.db"))
+    schedule = build_definitions(llais).resolve_schedule_def("daily_refresh")
+    evaluation = schedule.evaluate_tick(build_schedule_context(resources={"llais": llais},
+                                                               scheduled_execution_time=tick))
+    if skipped_because:
+        assert evaluation.run_requests == []
+        assert evaluation.skip_message == f"survey '{SURVEY.slug}' is {skipped_because}"
+    else:
+        assert len(evaluation.run_requests) == 1 and evaluation.skip_message is None
 
 
 def test_every_asset_materialises_and_every_check_passes(pipeline):

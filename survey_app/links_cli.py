@@ -102,6 +102,13 @@ def list_command(slug: str | None) -> None:
         _echo_urls(link.token)
 
 
+def _existing_link(db, token: str) -> links.Link:
+    link = links.get_link(db, token)
+    if link is None:
+        raise click.UsageError(f"No link has the token {token!r}. See `flask --app survey_app links list`.")
+    return link
+
+
 @links_group.command("disable")
 @click.argument("token")
 @with_appcontext
@@ -110,9 +117,7 @@ def disable(token: str) -> None:
     token = _token(token)
     db = _db()
     try:
-        link = links.get_link(db, token)
-        if link is None:
-            raise click.UsageError(f"No link has the token {token!r}. See `flask --app survey_app links list`.")
+        link = _existing_link(db, token)
         if link.active:
             link = links.disable_link(db, token, _now())
             click.echo(f"Disabled {_describe(link)}. People who use it can still respond; "
@@ -132,9 +137,7 @@ def new_manage_url(token: str) -> None:
     token = _token(token)
     db = _db()
     try:
-        link = links.get_link(db, token)
-        if link is None:
-            raise click.UsageError(f"No link has the token {token!r}. See `flask --app survey_app links list`.")
+        link = _existing_link(db, token)
         manage_token = links.replace_manage_token(db, token)
     finally:
         db.close()

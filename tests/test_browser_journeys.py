@@ -22,6 +22,16 @@ def start(page, server, lang):
     page.wait_for_url("**/q/about_role*")
 
 
+def continue_to(page, section_id: str) -> None:
+    """Press the page's button, answering nothing, until the named page is showing."""
+    for _ in range(20):
+        if f"/q/{section_id}" in page.url:
+            return
+        page.click(SUBMIT)
+        page.wait_for_load_state()
+    raise AssertionError(f"never reached {section_id}; stopped at {page.url}")
+
+
 def continue_to_end(page):
     """Press the page's button until the confirmation page, answering nothing more."""
     for _ in range(20):
@@ -47,6 +57,14 @@ def test_member_of_the_public_completes_the_survey(page, live_server, db_path, l
     page.check("#concerns-0")
     page.fill("#concerns_other", "Pobl ifanc yn cael eu defnyddio" if lang == "cy" else "Young people being used")
     page.click(SUBMIT)
+    continue_to(page, "about_you")
+    # the short-text question holds 80 characters: typing stops there, and what shows is what is kept
+    town = "Llanfihangel-ar-Arth, ger Pencader, " if lang == "cy" else "Builth Wells, near Llanfair-ym-Muallt, "
+    page.locator("#nearest_town").press_sequentially(town * 3)
+    assert len(page.input_value("#nearest_town")) == 80
+    shown = page.input_value("#nearest_town")
+    page.click(SUBMIT)
+    page.wait_for_url("**/q/follow_up*")
     reference = continue_to_end(page)
 
     assert page.locator("html").get_attribute("lang") == lang
@@ -54,6 +72,7 @@ def test_member_of_the_public_completes_the_survey(page, live_server, db_path, l
     assert row["reference"] == reference and row["language"] == lang
     assert row["respondent_group"] == "public" and row["dealing_problem"] == "very_big"
     assert '"county_lines"' in row["concerns"] and '"other"' in row["concerns"]
+    assert row["nearest_town"] == shown == (town * 3)[:80]
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -102,25 +121,57 @@ def test_arriving_after_the_closing_date(page, live_server, clock, lang):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_whole_journey_with_the_keyboard_alone(page, live_server, db_path, lang):
+    """Tab, Space, the arrow keys and typing: a radio choice, ticked boxes and text, all kept."""
     page.goto(f"{live_server.url}/{lang}/drugs-review/")
     focus_on(page, "#consent")
     page.keyboard.press("Space")
-    focus_on(page, SUBMIT)
-    page.keyboard.press("Enter")
+    press_button(page)
     page.wait_for_url("**/q/about_role*")
     focus_on(page, "#respondent_group-0")
     page.keyboard.press("ArrowDown")  # moves the choice to the second option, as in any radio group
-    focus_on(page, SUBMIT)
-    page.keyboard.press("Enter")
+    press_button(page)
     page.wait_for_url("**/q/local_problem*")
-    for _ in range(20):
+    focus_on(page, "#dealing_problem-0")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # the third point of the scale
+    press_button(page)
+    page.wait_for_url("**/q/concerns*")
+    focus_on(page, "#concerns-1")
+    page.keyboard.press("Space")
+    focus_on(page, "#concerns-9")  # "something else", then the box to say what
+    page.keyboard.press("Space")
+    focus_on(page, "#concerns_other")
+    concern = "Cyffuriau ger yr ysgol" if lang == "cy" else "Drugs near the school"
+    page.keyboard.type(concern)
+    press_button(page)
+    page.wait_for_url("**/q/service_user_experience*")
+    focus_on(page, "#services_used-2")
+    page.keyboard.press("Space")
+    for _ in range(10):
+        if "/q/about_you" in page.url:
+            break
+        press_button(page)
+    focus_on(page, "#nearest_town")
+    town = "Tŷ-croes" if lang == "cy" else "Llandrindod Wells"
+    page.keyboard.type(town)
+    for _ in range(5):
         if "/complete" in page.url:
             break
-        focus_on(page, SUBMIT)
-        page.keyboard.press("Enter")
-        page.wait_for_load_state()
+        press_button(page)
+    assert page.locator(".reference").is_visible()
     [row] = stored_responses(db_path)
-    assert row["respondent_group"] == "service_user"
+    assert row["language"] == lang
+    assert row["respondent_group"] == "service_user" and row["dealing_problem"] == "fairly_big"
+    assert row["concerns"] == '["open_dealing", "other"]' and row["concerns_other"] == concern
+    assert row["services_used"] == '["gp"]'
+    assert row["nearest_town"] == town
+
+
+def press_button(page) -> None:
+    """Tab to the page's button and press Enter, waiting for the next page to arrive."""
+    focus_on(page, SUBMIT)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
 
 
 def focus_on(page, selector: str, limit: int = 80) -> None:

@@ -66,3 +66,17 @@ def test_erasures_are_read_from_the_survey_database(tmp_path, survey):
     assert read_erased_references(path) == set()
     db["erasures"].insert({"reference": "KEFR-653A", "erased_at": "2026-12-01T00:00:00+00:00"})
     assert read_erased_references(path) == {"KEFR-653A"}
+
+
+def test_phone_numbers_written_every_usual_way_are_redacted_whole():
+    from etl.redact import contains_contact_details, redact
+
+    written = ["0044 7700 900 123", "00 44 7700 900123", "0044 (0)1267 226440", "+44 (0)1267 226440",
+               "01267 226 440", "+44 7700 900123", "(01267) 226440", "07700-900-123"]
+    for number in written:
+        said = pd.Series([f"ring {number} after six", f"Ffoniwch {number} ŵ"], dtype="string")
+        assert redact(said).tolist() == ["ring [phone removed] after six", "Ffoniwch [phone removed] ŵ"], number
+    assert not contains_contact_details(redact(pd.Series(written, dtype="string"))).any()
+    # Numbers that are not phone numbers are left alone.
+    assert redact(pd.Series(["born 1990, 44 years here, 2003"], dtype="string")).tolist() == [
+        "born 1990, 44 years here, 2003"]

@@ -59,5 +59,5 @@ def markdown_preview(frame: pd.DataFrame, private: Collection[str] = ()) -> str:
     withheld = len(frame.columns) - len(shown)
     note = f"\n\n{len(head)} of {len(frame)} rows" + (f"; {more} more columns not shown" if more else "")
     if withheld:
-        note += f"; {withheld} identifying or free-text columns never shown"
+        note += f"; {withheld} identifying or free-text column{'' if withheld == 1 else 's'} never shown"
     return "\n".join(lines) + note

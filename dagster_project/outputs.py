@@ -12,7 +12,8 @@ from dagster import (AssetCheckResult, AssetCheckSpec, AssetExecutionContext, As
 from etl import aggregate
 from etl.charts import QuestionCharts
 from etl.crosstab import crosstab, languages
-from etl.erasure import analysis_tables_with_references, erased_in_files, erased_in_tables, read_erased_references
+from etl.erasure import (analysis_tables_with_references, erased_in_files, erased_in_tables, read_erased_references,
+                         stored_response_ids, vanished_ids_in_frames, vanished_ids_in_tables)
 from etl.labels import welsh_label
 from etl.profile import respondent_profile as profile_table
 from etl.publish import CROSSTABS, PUBLISHED, publish, small_counts_left
@@ -274,16 +275,25 @@ def charts_match_questions(llais: LlaisResource, review: ReviewOutputsResource) 
              additional_deps=["raw_responses", "responses_clean", "quarantined_responses", "excluded_responses",
                               "responses_deduplicated", "duplicate_groups", "question_summary", "summary_by_group",
                               "summary_by_area", "free_text", "response_volume", "review_workbook", *TABLE_INPUTS],
-             description="No erased response's reference is left in any analysis table, frame or export.")
+             description="No erased response is left in any analysis table, frame or export: no erased "
+                         "reference, and no id of a response the survey database no longer holds.")
 def no_erased_response_downstream(llais: LlaisResource, review: ReviewOutputsResource) -> AssetCheckResult:
     erased = read_erased_references(llais.survey_database)
     found = erased_in_tables(analysis_tables_with_references(llais.analysis_database), erased)
-    frames = Path(llais.analysis_database).parent / "analysis_frames" / llais.survey_slug
-    published = [*review.folder(llais).rglob("*"), *frames.glob("*.parquet")]
+    frames = [*(Path(llais.analysis_database).parent / "analysis_frames" / llais.survey_slug).glob("*.parquet")]
+    published = [*review.folder(llais).rglob("*"), *frames]
     found.update(erased_in_files([path for path in published if path.suffix in {".csv", ".xlsx", ".html",
                                                                                  ".parquet"}], erased))
-    return AssetCheckResult(passed=not found, metadata={
-        "erasures_recorded": len(erased), "still_present": MetadataValue.json(found)})
+    # Tables and frames naming responses by id alone (free_text, duplicate_groups, ...): any id the
+    # survey database no longer holds. Nothing erased, nothing to look for (as above).
+    vanished: dict[str, list[int]] = {}
+    if erased:
+        stored = stored_response_ids(llais.survey_database, llais.survey_slug)
+        vanished = vanished_ids_in_tables(llais.analysis_database, llais.survey_slug, stored)
+        vanished.update(vanished_ids_in_frames(frames, stored))
+    return AssetCheckResult(passed=not found and not vanished, metadata={
+        "erasures_recorded": len(erased), "still_present": MetadataValue.json(found),
+        "deleted_response_ids_present": MetadataValue.json({name: ids[:50] for name, ids in vanished.items()})})
 
 
 OUTPUT_CHECKS = [review_workbook_checks, charts_match_questions,

@@ -18,7 +18,7 @@ from etl.labels import TRANSLATIONS_DIR, welsh_catalog
 from etl.tables import connect_analysis, replace_table, replace_view
 from survey_app.definition import SURVEYS_DIR, Survey, load_surveys
 
-from .preview import markdown_preview
+from .preview import markdown_preview, private_columns
 
 DEFAULT_SURVEY = "drugs-review"
 RAW_RESPONSES = "raw_responses"
@@ -83,6 +83,9 @@ class AnalysisTableIOManager(ConfigurableIOManager):
     survey_slug: str = DEFAULT_SURVEY
     surveys_dir: str = str(SURVEYS_DIR)
 
+    def _survey(self) -> Survey:
+        return load_surveys(self.surveys_dir)[self.survey_slug]
+
     def _parquet(self, name: str) -> Path:
         folder = Path(self.analysis_database).parent / "analysis_frames" / self.survey_slug
         return folder / f"{name}.parquet"
@@ -108,7 +111,8 @@ class AnalysisTableIOManager(ConfigurableIOManager):
             "dagster/row_count": MetadataValue.int(len(obj)),
             "table": MetadataValue.text(f"{name} in {self.analysis_database}"
                                         + (" (a view)" if name == deduplicated_view.NAME else "")),
-            "preview": MetadataValue.md(markdown_preview(obj)),
+            # Without identifiers or anyone's own words: Dagster keeps this for good (see preview.py).
+            "preview": MetadataValue.md(markdown_preview(obj, private_columns(self._survey()))),
         })
         _release_freed_memory()
 
@@ -137,7 +141,7 @@ class AnalysisTableIOManager(ConfigurableIOManager):
     def _columns(self, path: Path, wanted: list[str]) -> list[str]:
         """The wanted columns that the frame has, in its order, with ANSWERS expanded."""
         if ANSWERS in wanted:
-            wanted = [*wanted, *load_surveys(self.surveys_dir)[self.survey_slug].answer_columns()]
+            wanted = [*wanted, *self._survey().answer_columns()]
         return [name for name in pq.read_schema(path).names if name in set(wanted)]
 
 

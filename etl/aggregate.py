@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from survey_app.definition import SURVEY_TIMEZONE, Question, Survey
 
 from .answers import option_ticked
-from .clean import shown_mask
+from .clean import shown_mask, submitted_times
 from .cores import available_cores
 from .labels import welsh_label
 from .redact import redact_values
@@ -243,7 +243,7 @@ def _strings_at(values: pd.Series, rows: np.ndarray) -> pd.api.extensions.Extens
 
 def response_volume(frame: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """Responses per day (survey time zone) by language, link token and the link's organisation."""
-    submitted = pd.to_datetime(frame["submitted_at"], utc=True, format="ISO8601")
+    submitted = submitted_times(frame["submitted_at"])   # a time it cannot read was quarantined by the cleaning
     # The local day of each response, written out once per distinct day.
     local = submitted.dt.tz_convert(SURVEY_TIMEZONE).dt.tz_localize(None).dt.normalize()
     day_codes, days = pd.factorize(local)

@@ -1,7 +1,9 @@
 """Clean raw responses: quarantine corrupt rows, tidy answers, derive areas and flag quality.
 
-Flags never delete a row; only a row whose stored JSON cannot be parsed is set
-aside (quarantined) and reported by id.
+Flags never delete a row; only a row with a stored value in a shape the app never
+writes (JSON that cannot be parsed, bytes that are not UTF-8 text, a number that is
+not whole, a submission time that is not a date and time) is set aside
+(quarantined) and reported by id.
 
 Columns are worked on one at a time, as arrays: the cleaned table shares the raw
 table's unchanged columns rather than copying them, per-value rules run once per
@@ -48,6 +50,7 @@ def clean_responses(raw: pd.DataFrame, survey: Survey) -> CleanResult:
     quarantined, bad_ids = find_corrupt_rows(raw, survey)
     # Only a table with corrupt rows is filtered (a copy); otherwise the columns are shared with raw.
     frame = raw[~raw["id"].isin(bad_ids)].reset_index(drop=True) if bad_ids else raw.reset_index(drop=True)
+    frame = bytes_as_text(frame)   # what is left of a column of bytes is UTF-8 (the rest is quarantined)
     reasons: dict[str, pd.Series] = {}
 
     old_version, old_reason = old_version_rows(frame, survey)
@@ -73,20 +76,42 @@ def clean_responses(raw: pd.DataFrame, survey: Survey) -> CleanResult:
     return CleanResult(responses=out, quarantined=quarantined)
 
 
+PROBLEM_NOT_TEXT = "stored value is not UTF-8 text"
+PROBLEM_NOT_JSON = "stored value is not a JSON list of codes"
+PROBLEM_NOT_WHOLE = "stored number is not a whole number"
+PROBLEM_NOT_TIME = "stored value is not a date and time"
+
+
 def find_corrupt_rows(raw: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, set[int]]:
-    """Rows whose multiple-choice answers or intake flags are not readable JSON lists."""
-    json_columns = [q.id for q in survey.questions if q.type == "multiple" and q.id in raw]
-    json_columns.append("quality_flags")
+    """Rows holding a value in a shape the app never writes, one row per (response, column):
+    bytes that are not UTF-8 text, multiple-choice answers or intake flags that are not readable
+    JSON lists, a number that is not whole, or a submission time that cannot be read.
+
+    Every test is vectorised (or run once per distinct value); a table without such values
+    costs a pass over these columns and nothing more.
+    """
     problems = []
-    for column in json_columns:
-        bad = unparseable_json(raw[column])
+
+    def found(bad: np.ndarray | pd.Series, column: str, problem: str) -> None:
+        bad = np.asarray(bad, dtype=bool)
         if bad.any():
             problems.append(pd.DataFrame({
                 "response_id": raw.loc[bad, "id"].astype("int64"),
-                "reference": raw.loc[bad, "reference"],
+                "reference": readable_text(raw["reference"])[bad],
                 "column": column,
-                "problem": "stored value is not a JSON list of codes",
+                "problem": problem,
             }))
+
+    for column in raw.columns:
+        if is_bytes(raw[column]):
+            found(raw[column].notna().to_numpy() & ~is_utf8(raw[column]), column, PROBLEM_NOT_TEXT)
+    json_columns = [q.id for q in survey.questions if q.type == "multiple" and q.id in raw]
+    for column in [*json_columns, "quality_flags"]:
+        found(unparseable_json(readable_text(raw[column])), column, PROBLEM_NOT_JSON)
+    for q in survey.questions:
+        if q.type == "number" and q.id in raw and not q.personal:
+            found(not_whole(raw[q.id]), q.id, PROBLEM_NOT_WHOLE)
+    found(submitted_times(readable_text(raw["submitted_at"])).isna(), "submitted_at", PROBLEM_NOT_TIME)
     if not problems:
         empty = pd.DataFrame({"survey_id": pd.Series(dtype="string"), "response_id": pd.Series(dtype="int64"),
                               "reference": pd.Series(dtype="string"), "column": pd.Series(dtype="string"),
@@ -95,6 +120,58 @@ def find_corrupt_rows(raw: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, 
     table = pd.concat(problems, ignore_index=True).sort_values(["response_id", "column"], ignore_index=True)
     table.insert(0, "survey_id", survey.slug)
     return table, set(table["response_id"])
+
+
+def is_bytes(values: pd.Series) -> bool:
+    """A column read as bytes: it holds a value that is not UTF-8 text (see etl.read.as_text_if_utf8)."""
+    return isinstance(values.dtype, pd.ArrowDtype) and (
+        pa.types.is_binary(values.dtype.pyarrow_dtype) or pa.types.is_large_binary(values.dtype.pyarrow_dtype))
+
+
+# Valid UTF-8, byte by byte (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF). Arrow runs
+# a pattern over bytes with each byte as one Latin-1 character, so the whole column is tested in one pass.
+_UTF8 = (r"^(?:[\x00-\x7F]|[\xC2-\xDF][\x80-\xBF]|\xE0[\xA0-\xBF][\x80-\xBF]"
+         r"|[\xE1-\xEC\xEE\xEF][\x80-\xBF]{2}|\xED[\x80-\x9F][\x80-\xBF]|\xF0[\x90-\xBF][\x80-\xBF]{2}"
+         r"|[\xF1-\xF3][\x80-\xBF]{3}|\xF4[\x80-\x8F][\x80-\xBF]{2})*$")
+
+
+def is_utf8(values: pd.Series) -> np.ndarray:
+    """True where a value of a bytes column is UTF-8 text (missing values too)."""
+    valid = pc.match_substring_regex(pa.array(values.array), _UTF8)
+    return pc.fill_null(valid, True).to_numpy(zero_copy_only=False)
+
+
+def readable_text(values: pd.Series) -> pd.Series:
+    """A bytes column as text, values that are not UTF-8 missing; any other column as it is."""
+    if not is_bytes(values):
+        return values
+    array = pa.array(values.array)
+    kept = pc.if_else(pa.array(is_utf8(values)), array, pa.scalar(None, array.type))
+    return pd.Series(pd.arrays.ArrowStringArray(kept.cast(pa.large_string())), index=values.index, name=values.name)
+
+
+def bytes_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each bytes column as text (see readable_text); without one, the frame itself."""
+    columns = [column for column in frame.columns if is_bytes(frame[column])]
+    if not columns:
+        return frame
+    return frame.assign(**{column: readable_text(frame[column]) for column in columns})
+
+
+def not_whole(values: pd.Series) -> np.ndarray:
+    """True where a number answer is a number, but not a whole one (3.7, or infinite); text that is
+    no number at all is an invalid answer, flagged later, not a corrupt row."""
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return np.zeros(len(values), dtype=bool)
+    numbers = pd.to_numeric(readable_text(values), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(numbers) & ~(np.isfinite(numbers) & (np.floor(numbers) == numbers))
+
+
+def submitted_times(values: pd.Series) -> pd.Series:
+    """Submission times (ISO 8601, as stored) in UTC; missing where a value is not a date and time.
+    The one reading of a stored time: rows it cannot read are quarantined, and what it reads is counted."""
+    return pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
 
 
 def old_version_rows(frame: pd.DataFrame, survey: Survey) -> tuple[pd.Series, pd.Series]:
@@ -131,10 +208,12 @@ def tidy_answers(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.
         elif q.type == "multiple":
             columns[q.id], bad = tidy_multiple(values, q)
         elif q.type == "number":
-            numbers = pd.to_numeric(values, errors="coerce").astype("Int64")
+            # Only numbers in range are made whole numbers: one beyond int64 (or a fraction, which
+            # quarantine has left out) would fail the conversion.
+            numbers = pd.to_numeric(values, errors="coerce")
             in_range = numbers.between(q.min, q.max).fillna(False).astype(bool)
             bad = (values.notna() & ~in_range).to_numpy()
-            columns[q.id] = numbers.where(in_range)
+            columns[q.id] = numbers.where(in_range).astype("Int64")
         elif q.type == "postcode":
             columns[q.id] = normalise_outward_codes(values)
             bad = None

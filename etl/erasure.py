@@ -1,8 +1,14 @@
-"""Erasure that follows the data: find any erased response reference still present downstream.
+"""Erasure that follows the data: find any erased response still present downstream.
 
 The app deletes an erased response from the survey database and records only its
 reference and time in `erasures`; each materialisation rebuilds every table and
 export from the survey database, and this module proves nothing erased survived.
+
+Tables and frames that carry the reference are searched for it. Others name a response
+only by its id (free_text, duplicate_groups, theme_examples, the deduplicated frame), and
+the erasure record does not hold the id; but every response id the ETL ever wrote was
+read from the survey database, so an id there that the survey database no longer holds
+is a response deleted since: erased (or purged) and still downstream.
 """
 from __future__ import annotations
 
@@ -11,9 +17,13 @@ import zipfile
 from pathlib import Path
 from typing import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
-from .read import open_read_only, table_exists
+from .read import open_read_only, read_table_arrow, table_exists
+
+# Columns that hold response ids, in the analysis tables and frames.
+RESPONSE_ID_COLUMNS = ("id", "response_id", "kept_response_id")
 
 
 def read_erased_references(survey_database: Path | str) -> set[str]:
@@ -115,4 +125,58 @@ def erased_in_files(paths: Iterable[Path], erased: set[str]) -> dict[str, list[s
         hits = sorted(reference for reference in erased if reference in text)
         if hits:
             found[str(path)] = hits
+    return found
+
+
+def stored_response_ids(survey_database: Path | str, survey_id: str) -> np.ndarray:
+    """The ids of the survey's responses now in the survey database."""
+    ids = read_table_arrow(survey_database, "select id from responses where +survey_id = ?", [survey_id])["id"]
+    return ids.dropna().to_numpy(dtype=np.int64)
+
+
+def _vanished(ids: pd.Series, stored: np.ndarray) -> list[int]:
+    return np.setdiff1d(ids.dropna().to_numpy(dtype=np.int64), stored).tolist()
+
+
+def vanished_ids_in_tables(analysis_database: Path | str, survey_id: str, stored: np.ndarray) -> dict[str, list[int]]:
+    """Table name -> the response ids in it that are not among `stored` (the survey database's), for
+    each table that names responses by id alone (a table with a `reference` is searched by reference)."""
+    path = Path(analysis_database)
+    if not path.is_file():
+        return {}
+    conn = _connect(path)
+    try:
+        names = [row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")]
+        columns = {name: [row[1] for row in conn.execute(f'pragma table_info("{name}")')] for name in names}
+    finally:
+        conn.close()
+    found: dict[str, list[int]] = {}
+    for name, names_in in columns.items():
+        id_columns = [c for c in RESPONSE_ID_COLUMNS if c in names_in]
+        if "reference" in names_in or not id_columns:
+            continue
+        where = " where survey_id = ?1" if "survey_id" in names_in else ""
+        sql = " union ".join(f'select "{c}" as response_id from "{name}"{where}' for c in id_columns)
+        ids = read_table_arrow(path, sql, [survey_id] if where else [])["response_id"]
+        gone = _vanished(ids, stored)
+        if gone:
+            found[name] = gone
+    return found
+
+
+def vanished_ids_in_frames(paths: Iterable[Path], stored: np.ndarray) -> dict[str, list[int]]:
+    """Parquet file path -> the response ids in it that are not among `stored`, for each frame that
+    names responses by id alone."""
+    import pyarrow.parquet as pq
+
+    found: dict[str, list[int]] = {}
+    for path in paths:
+        names = pq.read_schema(path).names
+        id_columns = [c for c in RESPONSE_ID_COLUMNS if c in names]
+        if "reference" in names or not id_columns:
+            continue
+        frame = pq.read_table(path, columns=id_columns).to_pandas()
+        gone = sorted({i for column in id_columns for i in _vanished(frame[column], stored)})
+        if gone:
+            found[str(path)] = gone
     return found

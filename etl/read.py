@@ -66,7 +66,9 @@ def read_table_arrow(path: Path | str, sql: str, params: list | tuple = (),
     Several times faster than fetchall. Dtypes match query_frame's after read_responses'
     conversion: text as "str", integers as int64 (float64 where some are missing), and a
     column with no values at all as "string". Text columns named in `categorical` come as
-    categoricals (for codes: a byte a value where text takes twenty).
+    categoricals (for codes: a byte a value where text takes twenty). A column holding a value
+    that is not UTF-8 text (a BLOB, or text written with other bytes) is kept as bytes, as
+    stored (see as_text_if_utf8), for the cleaning to set those rows aside.
 
     With `parts`, the query is run once for each set of parameters in it, side by side in
     threads (the driver lets go of the GIL), and the results are put together in that order.
@@ -77,35 +79,73 @@ def read_table_arrow(path: Path | str, sql: str, params: list | tuple = (),
     table = _concatenated(tables) if len(tables) > 1 else tables[0]
     for index, name in enumerate(table.column_names):
         column = table.column(index)
-        text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
-        if name in categorical and text and column.null_count < len(column):
+        if _is_text(column.type) or _is_bytes(column.type):
+            column = as_text_if_utf8(column)
+            table = table.set_column(index, name, column)
+        if name in categorical and _is_text(column.type) and column.null_count < len(column):
             table = table.set_column(index, name, pc.dictionary_encode(column.combine_chunks()))
-    frame = table.to_pandas()
+    frame = table.to_pandas(types_mapper=_BYTES_AS_ARROW.get)
     for name, column in zip(table.column_names, table.columns):
         if column.null_count == len(column):
             frame[name] = pd.Series(pd.NA, index=frame.index, dtype="string")
     return frame
 
 
+# Bytes that are not UTF-8 stay bytes in the frame (an Arrow-backed column, which Parquet keeps as it is).
+_BYTES_AS_ARROW = {pa.binary(): pd.ArrowDtype(pa.binary()), pa.large_binary(): pd.ArrowDtype(pa.large_binary())}
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _is_bytes(kind: pa.DataType) -> bool:
+    return pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+
+
+def as_text_if_utf8(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A text or bytes column as text if every value is UTF-8, else as bytes.
+
+    SQLite hands back what was stored: the driver makes a column with a BLOB in it bytes
+    throughout (its numbers and text written out as text), and text stored with bytes that
+    are not UTF-8 comes as text that is not. Both are checked in one vectorised pass.
+    """
+    try:
+        if _is_text(column.type):
+            column.validate(full=True)   # checks the UTF-8 of every value
+            return column
+        return column.cast(pa.large_string())   # refuses bytes that are not UTF-8
+    except pa.ArrowInvalid:
+        return column.cast(pa.large_binary())
+
+
 def _concatenated(tables: list[pa.Table]) -> pa.Table:
     """The parts as one table. The driver types a column from its values; one with none in a part
     takes the type it has elsewhere, and one whose values differ in type between parts (SQLite's
-    loose typing) becomes text throughout."""
+    loose typing) becomes text throughout, or bytes if it is bytes in any part."""
     typed: dict[str, set] = {}
     for table in tables:
         for field, column in zip(table.schema, table.columns):
             if column.null_count < len(column):
                 typed.setdefault(field.name, set()).add(field.type)
-    wanted = {name: types.pop() if len(types) == 1 else pa.large_string() for name, types in typed.items()}
+    wanted = {name: types.pop() if len(types) == 1 else
+              pa.large_binary() if any(_is_bytes(kind) for kind in types) else pa.large_string()
+              for name, types in typed.items()}
     unified = []
     for table in tables:
         for index, (field, column) in enumerate(zip(table.schema, table.columns)):
             target = wanted.get(field.name, field.type)
             if field.type != target:
                 table = table.set_column(index, field.name, pa.nulls(len(column), target)
-                                         if column.null_count == len(column) else column.cast(target))
+                                         if column.null_count == len(column) else _cast(column, target))
         unified.append(table)
     return pa.concat_tables(unified)
+
+
+def _cast(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+    if _is_bytes(target) and not (_is_text(column.type) or _is_bytes(column.type)):
+        column = column.cast(pa.large_string())   # numbers as the text the driver writes for them
+    return column.cast(target)
 
 
 def _fetch_arrow(path: Path | str, sql: str, params: list | tuple) -> pa.Table:

@@ -10,14 +10,17 @@ from .safetext import UNSAFE_CHARACTER, WORD_CLASS
 from .text import ASCII_DIGIT, ASCII_SPACE, ASCII_WORD, contains_regex, replace_regex
 
 EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-# UK numbers: +44 or 0, then 9-10 more digits, allowing spaces, dots, hyphens and brackets.
-PHONE = r"(?:\+44\s?\(?0?\)?|\(?0)(?:[\s.\-()]*\d){9,10}"
+# UK numbers: +44 or 0044 (written from abroad, "00 44" too), or 0, then 9-10 more digits, allowing spaces,
+# dots, hyphens and brackets. The international prefixes come first: read as a leading 0, "0044 7700 900 123"
+# would end its ten digits early and leave "123" behind.
+PHONE = r"(?:(?:\+|00)\s?44\s?\(?0?\)?|\(?0)(?:[\s.\-()]*\d){9,10}"
 # A full postcode (outward + inward code); an outward code alone ("SA31") is left as it is.
 FULL_POSTCODE = r"\b[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}\b"
 
 # The same patterns for RE2 on ASCII-only text (see etl/text.py): \w, \d and \s spelt out.
 ASCII_EMAIL = rf"[{ASCII_WORD}.+-]+@[{ASCII_WORD}-]+(?:\.[{ASCII_WORD}-]+)+"
-ASCII_PHONE = rf"(?:\+44[{ASCII_SPACE}]?\(?0?\)?|\(?0)(?:[{ASCII_SPACE}.\-()]*[{ASCII_DIGIT}]){{9,10}}"
+ASCII_PHONE = (rf"(?:(?:\+|00)[{ASCII_SPACE}]?44[{ASCII_SPACE}]?\(?0?\)?|\(?0)"
+               rf"(?:[{ASCII_SPACE}.\-()]*[{ASCII_DIGIT}]){{9,10}}")
 ASCII_FULL_POSTCODE = (rf"\b[A-Za-z]{{1,2}}[{ASCII_DIGIT}][A-Za-z{ASCII_DIGIT}]?[{ASCII_SPACE}]*"
                        rf"[{ASCII_DIGIT}][A-Za-z]{{2}}\b")
 

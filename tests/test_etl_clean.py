@@ -152,3 +152,43 @@ def test_quality_flags_list_every_flag_in_definition_order():
     assert out.loc[0, "flag_reasons"].startswith("speeder: completed in 10 s") and "; intake: " in \
         out.loc[0, "flag_reasons"]
     assert out.loc[1, "quality_flags"] == "[]" and pd.isna(out.loc[1, "flag_reasons"])
+
+
+def as_bytes(values: list) -> pd.Series:
+    """A column as read when it holds a value that is not UTF-8 text: bytes throughout (see etl/read.py)."""
+    import pyarrow as pa
+
+    return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(values, pa.large_binary())))
+
+
+def test_values_in_shapes_the_app_never_writes_are_quarantined_by_id_and_the_rest_cleaned():
+    frame = as_read(raw_frame(
+        raw_row(1, years_in_area=12, one_change="Mwy o heddlu"),
+        raw_row(2, years_in_area=3.7),                        # a number that is not whole
+        raw_row(3, one_change="More police"),                 # submitted_at set below
+        raw_row(4, years_in_area=7.0, one_change="Dŵr glân"),  # a whole number read as a float is fine
+        raw_row(5),                                           # one_change: bytes that are not UTF-8
+    ))
+    frame.loc[2, "submitted_at"] = "not a date"
+    frame["one_change"] = as_bytes(["Mwy o heddlu".encode(), None, b"More police", "Dŵr glân".encode(), b"\xff\xfeA"])
+    result = clean_responses(frame, SURVEY)
+    assert result.quarantined[["response_id", "column", "problem"]].values.tolist() == [
+        [2, "years_in_area", "stored number is not a whole number"],
+        [3, "submitted_at", "stored value is not a date and time"],
+        [5, "one_change", "stored value is not UTF-8 text"],
+    ]
+    out = result.responses.set_index("id")
+    assert out.index.tolist() == [1, 4]
+    assert out["years_in_area"].tolist() == [12, 7] and out["years_in_area"].dtype == "Int64"
+    # The column of bytes is text again once the unreadable value is set aside.
+    assert out["one_change"].tolist() == ["Mwy o heddlu", "Dŵr glân"]
+    assert not out["flag_invalid_answer"].any()
+
+
+def test_a_number_answer_that_is_no_number_is_flagged_not_quarantined():
+    frame = raw_frame(raw_row(1, years_in_area="about ten"), raw_row(2, years_in_area=float("inf")),
+                      raw_row(3, years_in_area=10 ** 30))
+    result = clean_responses(frame, SURVEY)
+    assert result.quarantined["response_id"].tolist() == [2]
+    out = result.responses.set_index("id")
+    assert out["flag_invalid_answer"].tolist() == [True, True] and out["years_in_area"].isna().all()

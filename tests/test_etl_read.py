@@ -168,3 +168,32 @@ def test_a_table_read_in_parts_side_by_side_is_the_table_read_whole(tmp_path):
     parts = read_table_arrow(survey_db, sql, categorical=["respondent_group"], parts=[[1, 150], [151, 200], [201, 300]])
     pd.testing.assert_frame_equal(parts, whole)
     assert isinstance(parts["respondent_group"].dtype, pd.CategoricalDtype)
+
+
+def test_values_that_are_not_utf8_text_are_read_as_the_bytes_stored_and_the_rest_as_usual(tmp_path):
+    """A BLOB, or text stored with bytes that are not UTF-8, must not stop the read: its column comes as
+    bytes, as stored, for the cleaning to set those rows aside; a BLOB that is UTF-8 is read as text."""
+    from etl import synthetic
+    from etl.read import read_responses, read_table_arrow
+
+    survey_db = tmp_path / "responses.db"
+    synthetic.write(survey_db, SURVEY, 120, seed=4)
+    with sqlite3.connect(survey_db) as conn:
+        conn.execute("update responses set nearest_town = x'fffe41' where id = 7")              # BLOB, not UTF-8
+        conn.execute("update responses set years_in_area = x'ff' where id = 80")                # in a number column
+        conn.execute("update responses set one_change = cast(x'4d77c3' as text) where id = 9")  # TEXT, not UTF-8
+        conn.execute("update responses set other_comments = cast('Dŵr glân' as blob) where id = 10")
+        conn.execute("update responses set years_in_area = 12 where id = 81")
+    frame = read_responses(survey_db, SURVEY.slug).set_index("id")
+    assert len(frame) == 120
+    assert frame.loc[7, "nearest_town"] == b"\xff\xfeA" and frame.loc[9, "one_change"] == b"Mw\xc3"
+    assert frame.loc[80, "years_in_area"] == b"\xff" and frame.loc[81, "years_in_area"] == b"12"
+    assert frame.loc[10, "other_comments"] == "Dŵr glân" and frame["other_comments"].dtype == "str"
+    assert frame["language"].dtype == "str" and frame["reference"].notna().all()
+
+    # Read in parts side by side, a column that is bytes in one part and numbers in another is bytes throughout.
+    sql = "select id, years_in_area, nearest_town from responses where id between ? and ? order by id"
+    whole = read_table_arrow(survey_db, sql, [1, 120])
+    parts = read_table_arrow(survey_db, sql, parts=[[1, 60], [61, 120]])
+    pd.testing.assert_frame_equal(parts, whole)
+    assert parts.set_index("id").loc[81, "years_in_area"] == b"12"

@@ -6,7 +6,8 @@ import zipfile
 import numpy as np
 import pandas as pd
 
-from etl.erasure import erased_in_files, erased_in_tables, read_erased_references
+from etl.erasure import (erased_in_files, erased_in_tables, read_erased_references, vanished_ids_in_frames,
+                         vanished_ids_in_tables)
 from etl.exclusions import rows_without, split_intake_flagged
 from survey_app import storage
 
@@ -59,6 +60,30 @@ def test_erased_references_found_in_tables_and_files(tmp_path):
     assert found == {str(csv): ["BBBB-BBBB"], str(workbook): ["AAAA-AAAA"], str(frame): ["AAAA-AAAA"]}
 
 
+def test_response_ids_the_survey_database_no_longer_holds_are_found_where_ids_alone_name_responses(tmp_path):
+    import sqlite3
+
+    analysis = tmp_path / "analysis.db"
+    with sqlite3.connect(analysis) as conn:
+        pd.DataFrame({"survey_id": "s", "response_id": [1, 2, 7, 7], "text": ["a", "b", "c", "d"]}).to_sql(
+            "free_text", conn, index=False)
+        pd.DataFrame({"survey_id": ["s", "s", "other"], "response_id": [3, 8, 9],
+                      "kept_response_id": [3, 6, 9]}).to_sql("duplicate_groups", conn, index=False)
+        # Searched by reference instead; and a table with no response ids at all.
+        pd.DataFrame({"survey_id": "s", "id": [5], "reference": ["AAAA-AAAA"]}).to_sql("raw_responses", conn,
+                                                                                       index=False)
+        pd.DataFrame({"survey_id": "s", "count": [3]}).to_sql("question_summary", conn, index=False)
+    stored = np.array([1, 2, 3])
+    assert vanished_ids_in_tables(analysis, "s", stored) == {"free_text": [7], "duplicate_groups": [6, 8]}
+    assert vanished_ids_in_tables(analysis, "s", np.arange(1, 10)) == {}
+
+    frame = tmp_path / "responses_deduplicated.parquet"
+    pd.DataFrame({"id": [1, 4], "survey_id": "s"}).to_parquet(frame)
+    with_references = tmp_path / "responses_clean.parquet"
+    pd.DataFrame({"id": [4], "reference": ["AAAA-AAAA"]}).to_parquet(with_references)
+    assert vanished_ids_in_frames([frame, with_references], stored) == {str(frame): [4]}
+
+
 def test_erasures_are_read_from_the_survey_database(tmp_path, survey):
     path = tmp_path / "responses.db"
     db = storage.connect(path)
@@ -66,3 +91,17 @@ def test_erasures_are_read_from_the_survey_database(tmp_path, survey):
     assert read_erased_references(path) == set()
     db["erasures"].insert({"reference": "KEFR-653A", "erased_at": "2026-12-01T00:00:00+00:00"})
     assert read_erased_references(path) == {"KEFR-653A"}
+
+
+def test_phone_numbers_written_every_usual_way_are_redacted_whole():
+    from etl.redact import contains_contact_details, redact
+
+    written = ["0044 7700 900 123", "00 44 7700 900123", "0044 (0)1267 226440", "+44 (0)1267 226440",
+               "01267 226 440", "+44 7700 900123", "(01267) 226440", "07700-900-123"]
+    for number in written:
+        said = pd.Series([f"ring {number} after six", f"Ffoniwch {number} ŵ"], dtype="string")
+        assert redact(said).tolist() == ["ring [phone removed] after six", "Ffoniwch [phone removed] ŵ"], number
+    assert not contains_contact_details(redact(pd.Series(written, dtype="string"))).any()
+    # Numbers that are not phone numbers are left alone.
+    assert redact(pd.Series(["born 1990, 44 years here, 2003"], dtype="string")).tolist() == [
+        "born 1990, 44 years here, 2003"]

@@ -58,8 +58,10 @@ def raw_responses(context: AssetExecutionContext, llais: LlaisResource) -> pd.Da
     outs={
         "responses_clean": AssetOut(description="One row per readable response: tidy codes, areas and quality "
                                                 "flags with reasons; flags never delete a row."),
-        "quarantined_responses": AssetOut(description="Responses set aside because a stored JSON value could "
-                                                      "not be parsed, by id and column."),
+        "quarantined_responses": AssetOut(description="Responses set aside because a stored value cannot be "
+                                                      "read (bytes that are not UTF-8 text, a JSON list that "
+                                                      "does not parse, a number that is not whole, a time that "
+                                                      "is not a time), by id, column and problem."),
     },
 )
 def responses_clean(raw_responses: pd.DataFrame, llais: LlaisResource):

@@ -152,7 +152,7 @@ def _store_email_keys(conn: sqlite3.Connection, survey_id: str) -> None:
     personal = _source_columns(conn, "personal_data")
     if not {"response_id", "email"} <= personal:
         return
-    sql = "SELECT response_id, email FROM source.personal_data"
+    sql = "SELECT response_id, CAST(email AS BLOB) FROM source.personal_data"  # bytes: see normalise_email
     emails = (conn.execute(f"{sql} WHERE survey_id = ?", [survey_id]) if "survey_id" in personal
               else conn.execute(sql)).fetchall()
     conn.executemany("INSERT INTO temp.email_keys VALUES (?, ?)",

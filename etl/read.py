@@ -227,7 +227,8 @@ def read_responses(path: Path | str, survey_id: str, categorical: Collection[str
 
 def _email_keys_by_id(path: Path | str, survey_id: str) -> pd.Series:
     """The hashed key of each stored follow-up email, indexed by response id."""
-    emails = read_table_arrow(path, "select response_id, email from personal_data where survey_id = ?", [survey_id])
+    emails = read_table_arrow(path, "select response_id, cast(email as blob) as email from personal_data "
+                                    "where survey_id = ?", [survey_id])  # bytes: see normalise_email
     return email_keys(pd.Series(emails["email"].to_numpy(), index=emails["response_id"].astype("int64")), survey_id)
 
 

@@ -42,6 +42,9 @@ def run(tmp_path_factory):
             conn.execute(sql)
         conn.execute("update responses set other_comments = cast('Mae angen mwy o heddlu ar droed' as blob) "
                      f"where id = {TEXT_AS_BLOB}")
+        # a follow-up email with bytes that are not UTF-8: matched as best it can be, never a crash
+        conn.execute("update personal_data set email = x'ff40612e6f7267' where response_id = "
+                     "(select min(response_id) from personal_data)")
     instance = DagsterInstance.ephemeral()
     job = build_definitions(
         LlaisResource(survey_database=str(survey_db), analysis_database=str(folder / "analysis.db")),

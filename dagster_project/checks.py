@@ -65,7 +65,7 @@ def no_quarantined_responses(llais: LlaisResource) -> AssetCheckResult:
 def _handed_on_rows(llais: LlaisResource, name: str) -> tuple[Path, int | None]:
     """The Parquet copy of an asset that downstream assets load (see AnalysisTableIOManager), and its row
     count from the file's footer, without reading a row; None when there is no such file."""
-    path = Path(llais.analysis_database).parent / "analysis_frames" / llais.survey_slug / f"{name}.parquet"
+    path = llais.frames_folder() / f"{name}.parquet"
     return path, (pq.read_metadata(path).num_rows if path.is_file() else None)
 
 

@@ -65,6 +65,14 @@ class LlaisResource(ConfigurableResource):
     def analysis(self):
         return connect_analysis(self.analysis_database)
 
+    def frames_folder(self) -> Path:
+        return frames_folder(self.analysis_database, self.survey_slug)
+
+
+def frames_folder(analysis_database: str, survey_slug: str) -> Path:
+    """Where the Parquet hand-off between assets lives: beside the analysis database, per survey."""
+    return Path(analysis_database).parent / "analysis_frames" / survey_slug
+
 
 class AnalysisTableIOManager(ConfigurableIOManager):
     """Publishes each asset as a table in the analysis database, and hands it on as Parquet.
@@ -87,8 +95,7 @@ class AnalysisTableIOManager(ConfigurableIOManager):
         return load_surveys(self.surveys_dir)[self.survey_slug]
 
     def _parquet(self, name: str) -> Path:
-        folder = Path(self.analysis_database).parent / "analysis_frames" / self.survey_slug
-        return folder / f"{name}.parquet"
+        return frames_folder(self.analysis_database, self.survey_slug) / f"{name}.parquet"
 
     def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
         name = context.asset_key.path[-1]

@@ -203,13 +203,16 @@ def _counts(llais: LlaisResource) -> dict[str, int]:
         # (deduplicated_reconciles_with_clean) reconciles them: the kept responses are the clean ones less
         # those removed and those excluded, and campaigns are found among the kept, so each campaign
         # membership that was not removed is one row of the view with a campaign_id.
+        # In the report's order: received, less each kind set aside, gives those analysed (as the blocking checks
+        # clean_reconciles_with_raw and deduplicated_reconciles_with_clean ensure).
         removed = count("select count(distinct response_id) from duplicate_groups where survey_id = ? and removed = 1")
+        excluded = count("select count(*) from excluded_responses where survey_id = ?")
         return {
             "responses_received": count("select count(*) from raw_responses where survey_id = ?"),
             "quarantined": count("select count(distinct response_id) from quarantined_responses where survey_id = ?"),
+            "excluded_at_intake": excluded,
             "duplicates_removed": removed,
-            "responses_analysed": count("select count(*) from responses_clean where survey_id = ?") - removed
-            - count("select count(*) from excluded_responses where survey_id = ?"),
+            "responses_analysed": count("select count(*) from responses_clean where survey_id = ?") - removed - excluded,
             "campaign_responses": count("select count(*) from duplicate_groups "
                                         "where survey_id = ? and rule = 'campaign' and removed = 0"),
         }

@@ -16,6 +16,11 @@ from .themes import UNTAGGED
 from .wording import LANGUAGES, words
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The response counts in the order they add up: those received, less each kind set aside, are those analysed;
+# campaign responses are some of those analysed.
+ACCOUNTING = ["responses_received", "quarantined", "excluded_at_intake", "duplicates_removed", "responses_analysed",
+              "campaign_responses"]
+ANALYSED = "responses_analysed"
 
 
 def report_name(language: str) -> str:
@@ -122,7 +127,7 @@ def render_report(language: str, *, survey: Survey, welsh: dict[str, str], publi
         lang=language, w=w, other_lang=other, other_file=report_name(other),
         survey_title=welsh.get(survey.title, survey.title) if language == "cy" else survey.title,
         survey_slug=survey.slug,
-        counts=[(w[key], f"{value:,}") for key, value in counts.items()],
+        counts=[{"label": w[key], "value": f"{counts[key]:,}", "total": key == ANALYSED} for key in ACCOUNTING],
         profile=_profile(published["respondent_profile"], language),
         questions=_questions(published["crosstab_group"], survey, charts, language),
         themes=_themes(published["free_text_themes"], survey, welsh, language),

@@ -1,4 +1,5 @@
 """Materialise the analysis and the review outputs in-process and open what the review team would open."""
+import html as markup
 import re
 import sqlite3
 
@@ -13,6 +14,7 @@ from dagster_project.resources import LlaisResource
 from etl import synthetic
 from etl.publish import PUBLISHED
 from etl.suppression import SuppressionRule
+from etl.wording import words
 from etl.workbook import read_sheets
 from tests.etl_fixtures import SURVEY
 
@@ -194,3 +196,27 @@ def test_the_report_summarises_duplicates_from_the_columns_it_reads_as_from_the_
     whole = duplicate_summary(_table(llais, "duplicate_groups"))
     assert len(whole) > 1
     pd.testing.assert_frame_equal(duplicate_summary(narrow), whole)
+
+
+def accounting(html: str) -> dict[str, int]:
+    """The report's table of response counts, label -> figure, as a reader sees it."""
+    table = re.search(r'<table class="accounting">(.*?)</table>', html, re.S).group(1)
+    return {markup.unescape(label): int(value.replace(",", ""))
+            for label, value in re.findall(r'<th scope="row">(.*?)</th><td class="n">([0-9,]+)</td>', table)}
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+def test_the_report_accounts_for_every_response_received(outputs, language):
+    analysis_db, folder, _ = outputs
+    w = words(language)
+    shown = accounting((folder / f"review_report.{language}.html").read_text(encoding="utf-8"))
+    received, analysed = shown[w["responses_received"]], shown[w["responses_analysed"]]
+    set_aside = [shown[w[key]] for key in ("quarantined", "excluded_at_intake", "duplicates_removed")]
+    excluded = len(table(analysis_db, "excluded_responses"))
+    assert received == COUNT and shown[w["excluded_at_intake"]] == excluded > 0
+    assert received == analysed + sum(set_aside)
+    assert analysed == len(table(analysis_db, "responses_deduplicated"))
+    # The method notes say why responses are excluded on arrival.
+    html = (folder / f"review_report.{language}.html").read_text(encoding="utf-8")
+    method = markup.unescape(html[html.index('<section id="method">'):])
+    assert w["method_notes"][0] in method

@@ -16,7 +16,7 @@ from etl.erasure import analysis_tables_with_references, erased_in_files, erased
 from etl.labels import welsh_label
 from etl.profile import respondent_profile as profile_table
 from etl.publish import CROSSTABS, PUBLISHED, publish, small_counts_left
-from etl.report import duplicate_summary, render_report, report_name
+from etl.report import duplicate_summary, render_report, report_name, small_counts_in_report
 from etl.suppression import DEFAULT_MARKER, DEFAULT_THRESHOLD, SuppressionRule
 from etl.themes import CODEBOOK_PATH, load_codebook, theme_tables
 from etl.wording import LANGUAGES
@@ -273,6 +273,18 @@ def charts_match_questions(llais: LlaisResource, review: ReviewOutputsResource) 
         "missing_reports": MetadataValue.json(reports)})
 
 
+@asset_check(asset="review_report", name="no_small_counts_published", blocking=True,
+             description="No count from 1 to threshold-1 is shown in a table of either report (the response "
+                         "counts, which must add up, excepted).")
+def no_small_counts_in_report(llais: LlaisResource, review: ReviewOutputsResource) -> AssetCheckResult:
+    paths = {report_name(language): review.folder(llais) / report_name(language) for language in LANGUAGES}
+    missing = sorted(name for name, path in paths.items() if not path.is_file())
+    found = {name: small_counts_in_report(path.read_text(encoding="utf-8"), review.rule())
+             for name, path in paths.items() if name not in missing}
+    return AssetCheckResult(passed=not missing and not any(found.values()), metadata={
+        "small_counts_in_reports": MetadataValue.json(found), "missing_reports": MetadataValue.json(missing)})
+
+
 @asset_check(asset="review_report", blocking=True,
              additional_deps=["raw_responses", "responses_clean", "quarantined_responses", "excluded_responses",
                               "responses_deduplicated", "duplicate_groups", "question_summary", "summary_by_group",
@@ -289,5 +301,5 @@ def no_erased_response_downstream(llais: LlaisResource, review: ReviewOutputsRes
         "erasures_recorded": len(erased), "still_present": MetadataValue.json(found)})
 
 
-OUTPUT_CHECKS = [review_workbook_checks, charts_match_questions,
+OUTPUT_CHECKS = [review_workbook_checks, charts_match_questions, no_small_counts_in_report,
                  no_erased_response_downstream]

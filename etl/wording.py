@@ -78,7 +78,9 @@ WORDS = {
             "Each percentage has a 95% confidence interval (Wilson score interval). This is an open "
             "consultation, not a random sample, so the interval describes the uncertainty from the number "
             "of responses only, not how far respondents represent the population.",
-            "{rule}",
+            "{rule} It applies to every table in this report, the duplicates included, except the response "
+            "counts at the top: they count submissions handled, not people with any characteristic, and are "
+            "shown in full so that they add up.",
             "Written answers are tagged with themes by matching English and Welsh keywords from a codebook "
             "(Welsh keywords in all their mutated forms). An answer can have several themes. A campaign's "
             "shared text counts once. Quotes have email addresses, phone numbers and full postcodes removed.",
@@ -159,7 +161,9 @@ WORDS = {
             "mwy nag un ateb, mae'r canrannau o ymatebwyr, felly gallant adio i fwy na 100.",
             "Mae gan bob canran gyfwng hyder 95% (cyfwng sgôr Wilson). Ymgynghoriad agored yw hwn, nid sampl "
             "ar hap, felly mae'r cyfwng yn disgrifio'r ansicrwydd o nifer yr ymatebion yn unig.",
-            "{rule}",
+            "{rule} Mae'n berthnasol i bob tabl yn yr adroddiad hwn, gan gynnwys y dyblygiadau, ac eithrio "
+            "niferoedd yr ymatebion ar y dechrau: maen nhw'n cyfrif y cyflwyniadau a gafodd eu trin, nid pobl ag "
+            "unrhyw nodwedd, ac fe'u dangosir yn llawn er mwyn iddyn nhw adio.",
             "Caiff atebion ysgrifenedig eu tagio â themâu drwy gyfateb geiriau allweddol Saesneg a Chymraeg o "
             "lyfr codau (geiriau Cymraeg yn eu holl ffurfiau treigledig). Gall ateb fod â sawl thema. Mae "
             "testun ymgyrch yn cyfrif unwaith. Mae cyfeiriadau e-bost, rhifau ffôn a chodau post llawn wedi'u "

@@ -48,9 +48,11 @@ def test_definitions_hold_the_output_assets_and_jobs():
 def test_every_output_materialises_and_every_check_passes(outputs):
     _, _, result = outputs
     assert result.success
-    checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
+    checks = {(e.asset_check_evaluation_data.asset_key.path[-1], e.asset_check_evaluation_data.check_name):
+              e.asset_check_evaluation_data.passed
               for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
-    assert {"no_small_counts_published", "workbook_matches_analysis_tables", "charts_match_questions"} <= set(checks)
+    assert {("review_workbook", "no_small_counts_published"), ("review_workbook", "workbook_matches_analysis_tables"),
+            ("review_report", "charts_match_questions"), ("review_report", "no_small_counts_published")} <= set(checks)
     assert all(checks.values()), checks
 
 
@@ -220,3 +222,27 @@ def test_the_report_accounts_for_every_response_received(outputs, language):
     html = (folder / f"review_report.{language}.html").read_text(encoding="utf-8")
     method = markup.unescape(html[html.index('<section id="method">'):])
     assert w["method_notes"][0] in method
+
+
+def test_the_reports_tables_hide_small_counts_and_the_check_finds_one_left(outputs, tmp_path):
+    import shutil
+
+    from dagster_project.outputs import no_small_counts_in_report
+    from etl.report import duplicate_summary
+
+    analysis_db, folder, _ = outputs
+    # The generated duplicates include rules with fewer than five groups.
+    assert duplicate_summary(table(analysis_db, "duplicate_groups"))["groups"].between(1, 4).any()
+    english = (folder / "review_report.en.html").read_text(encoding="utf-8")
+    duplicates = english[english.index('<section id="duplicates">'):english.index('<section id="method">')]
+    cells = re.findall(r'<td class="n">([^<]*)</td>', duplicates)
+    assert "[c]" in cells and not pd.to_numeric(pd.Series(cells).str.replace(",", ""), errors="coerce").between(1, 4).any()
+
+    copy = shutil.copytree(folder, tmp_path / SURVEY.slug)
+    welsh = copy / "review_report.cy.html"
+    welsh.write_text(welsh.read_text(encoding="utf-8").replace('<td class="n">[c]</td>', '<td class="n">2</td>', 1),
+                     encoding="utf-8")
+    llais = LlaisResource(survey_database=str(analysis_db.parent / "responses.db"), analysis_database=str(analysis_db))
+    result = no_small_counts_in_report(llais=llais, review=ReviewOutputsResource(exports_dir=str(tmp_path)))
+    assert not result.passed
+    assert result.metadata["small_counts_in_reports"].value == {"review_report.en.html": 0, "review_report.cy.html": 1}

@@ -20,7 +20,7 @@ from etl.report import duplicate_summary, render_report, report_name, small_coun
 from etl.suppression import DEFAULT_MARKER, DEFAULT_THRESHOLD, SuppressionRule
 from etl.themes import CODEBOOK_PATH, load_codebook, theme_tables
 from etl.wording import LANGUAGES
-from etl.workbook import WORKBOOK_NAME, read_sheets, write_csvs, write_workbook
+from etl.workbook import WORKBOOK_NAME, read_sheets, sheets_not_matching, write_csvs, write_workbook
 
 from .assets import FOR_PROFILE, FOR_SUMMARIES, selected_tables, tables_in_one_step
 from .resources import LlaisResource
@@ -99,15 +99,16 @@ def free_text_themes(free_text: pd.DataFrame, llais: LlaisResource, review: Revi
     yield Output(tables.campaigns, output_name="free_text_campaigns")
 
 
-def _published(tables: dict[str, pd.DataFrame], review: ReviewOutputsResource) -> dict[str, pd.DataFrame]:
-    return publish(tables, review.rule())
+def _published(llais: LlaisResource, review: ReviewOutputsResource) -> dict[str, pd.DataFrame]:
+    """The suppressed tables, as the workbook, the CSVs and the report show them."""
+    return publish(_load_tables(llais), review.rule())
 
 
 @asset(group_name=GROUP, kinds={"excel", "csv"}, deps=TABLE_INPUTS)
 def review_workbook(context: AssetExecutionContext, llais: LlaisResource,
                     review: ReviewOutputsResource) -> MaterializeResult:
     """The suppressed tables as one Excel workbook (contents sheet, English and Welsh headers) and a CSV each."""
-    published = _published(_load_tables(llais), review)
+    published = _published(llais, review)
     folder = review.folder(llais)
     path = write_workbook(folder / WORKBOOK_NAME, published, llais.survey().title, review.rule())
     csvs = write_csvs(folder / "csv", published)
@@ -125,7 +126,7 @@ def review_report(context: AssetExecutionContext, llais: LlaisResource,
                   review: ReviewOutputsResource) -> MaterializeResult:
     """Self-contained HTML reports in English and Welsh, with a PNG chart per closed question in each language."""
     survey, welsh, rule = llais.survey(), llais.welsh(), review.rule()
-    published = _published(_load_tables(llais), review)
+    published = _published(llais, review)
     names = _group_names(survey, welsh)
     # Each figure is drawn once and relabelled for the other language. A helper process starts on the
     # charts now, while this one reads the counts, then both draw what is left.
@@ -179,16 +180,6 @@ def _table(llais: LlaisResource, name: str, columns: list[str] | None = None) ->
         conn.close()
 
 
-def _row_counts(llais: LlaisResource, names: list[str]) -> dict[str, int]:
-    """One survey's row count in each of these analysis tables."""
-    conn = llais.analysis()
-    try:
-        return {name: conn.execute(f'select count(*) from "{name}" where survey_id = ?',
-                                   [llais.survey_slug]).fetchone()[0] for name in names}
-    finally:
-        conn.close()
-
-
 def _load_tables(llais: LlaisResource) -> dict[str, pd.DataFrame]:
     return {name: _table(llais, name) for name in TABLE_INPUTS}
 
@@ -224,15 +215,16 @@ def _counts(llais: LlaisResource) -> dict[str, int]:
     AssetCheckSpec("no_small_counts_published", asset="review_workbook", blocking=True,
                    description="No count from 1 to threshold-1 is shown in any published sheet or CSV."),
     AssetCheckSpec("workbook_matches_analysis_tables", asset="review_workbook", blocking=True,
-                   description="The workbook opens with openpyxl; its sheets are the published analysis tables, "
-                               "row for row, and every question in them is in the survey definition."),
+                   description="The workbook opens with openpyxl; its sheets are the suppressed analysis tables, "
+                               "row for row and value for value, and every question in them is in the survey "
+                               "definition."),
 ])
 def review_workbook_checks(llais: LlaisResource, review: ReviewOutputsResource):
     """Both workbook checks in one step, so the workbook is read back (with openpyxl) once, not once per check."""
     folder = review.folder(llais)
     sheets = read_sheets(folder / WORKBOOK_NAME)
     yield _no_small_counts_published(sheets, folder, review)
-    yield _workbook_matches_analysis_tables(sheets, llais)
+    yield _workbook_matches_analysis_tables(sheets, llais, review)
 
 
 def _no_small_counts_published(sheets: dict[str, pd.DataFrame], folder: Path,
@@ -246,9 +238,9 @@ def _no_small_counts_published(sheets: dict[str, pd.DataFrame], folder: Path,
             "small_counts_in_csvs": MetadataValue.json(in_csvs)})
 
 
-def _workbook_matches_analysis_tables(sheets: dict[str, pd.DataFrame], llais: LlaisResource) -> AssetCheckResult:
-    rows = _row_counts(llais, PUBLISHED)
-    mismatched = sorted(n for n in set(PUBLISHED) | set(sheets) if rows.get(n) != len(sheets.get(n, ())))
+def _workbook_matches_analysis_tables(sheets: dict[str, pd.DataFrame], llais: LlaisResource,
+                                      review: ReviewOutputsResource) -> AssetCheckResult:
+    mismatched = sheets_not_matching(sheets, _published(llais, review))
     known = {q.id for q in llais.survey().questions}
     unknown = sorted({str(q) for frame in sheets.values() if "question_id" in frame
                       for q in frame["question_id"].dropna().unique()} - known)

@@ -246,3 +246,40 @@ def test_the_reports_tables_hide_small_counts_and_the_check_finds_one_left(outpu
     result = no_small_counts_in_report(llais=llais, review=ReviewOutputsResource(exports_dir=str(tmp_path)))
     assert not result.passed
     assert result.metadata["small_counts_in_reports"].value == {"review_report.en.html": 0, "review_report.cy.html": 1}
+
+
+def test_the_workbook_check_fails_when_a_sheet_differs_from_its_suppressed_table(outputs, tmp_path):
+    import shutil
+
+    from dagster_project import outputs as module
+
+    analysis_db, folder, _ = outputs
+    copy = shutil.copytree(folder, tmp_path / SURVEY.slug)
+    book = load_workbook(copy / "review_workbook.xlsx")
+    cell = book["crosstab_group"]["J3"]        # the first row's count: the row count stays the same
+    cell.value = cell.value + 1
+    book.save(copy / "review_workbook.xlsx")
+    llais = LlaisResource(survey_database=str(analysis_db.parent / "responses.db"), analysis_database=str(analysis_db))
+    results = {r.check_name: r for r in module.review_workbook_checks(
+        llais=llais, review=ReviewOutputsResource(exports_dir=str(tmp_path)))}
+    matches = results["workbook_matches_analysis_tables"]
+    assert not matches.passed
+    assert set(matches.metadata["sheets_not_matching_tables"].value) == {"crosstab_group"}
+
+
+def test_the_chart_check_fails_on_a_stray_or_a_missing_chart(outputs, tmp_path):
+    import shutil
+
+    from dagster_project.outputs import charts_match_questions
+
+    analysis_db, folder, _ = outputs
+    llais = LlaisResource(survey_database=str(analysis_db.parent / "responses.db"), analysis_database=str(analysis_db))
+    review = ReviewOutputsResource(exports_dir=str(tmp_path))
+    copy = shutil.copytree(folder, tmp_path / SURVEY.slug)
+    assert charts_match_questions(llais=llais, review=review).passed
+    shutil.copy(copy / "charts" / "cy" / "concerns.png", copy / "charts" / "cy" / "one_change.png")
+    (copy / "charts" / "en" / "gender.png").unlink()
+    result = charts_match_questions(llais=llais, review=review)
+    assert not result.passed
+    assert result.metadata["charts_not_questions"].value == ["one_change"]
+    assert result.metadata["questions_without_chart"].value == {"en": ["gender"]}

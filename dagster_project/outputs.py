@@ -142,11 +142,10 @@ def review_report(context: AssetExecutionContext, llais: LlaisResource,
     for language in LANGUAGES:
         charts = charts_by_language[language]
         for question_id, png in charts.items():
-            path = _write(review.chart_path(llais, language, question_id), png)
-            # English charts are shown in the UI; the Welsh ones are linked, to keep the event log small.
-            metadata[f"chart {language} {question_id}"] = (
-                MetadataValue.md(f"![{question_id}](data:image/png;base64,{base64.b64encode(png).decode()})")
-                if language == "en" else MetadataValue.path(str(path)))
+            _write(review.chart_path(llais, language, question_id), png)
+            # Every chart is shown in the UI, in both languages (palette PNGs of ~15 KB each keep the event small).
+            metadata[f"chart {language} {question_id}"] = MetadataValue.md(
+                f"![{question_id}](data:image/png;base64,{base64.b64encode(png).decode()})")
         html = render_report(language, survey=survey, welsh=welsh, published=published, charts=charts,
                              counts=counts, duplicates=duplicates, rule=rule)
         paths.append(_write(review.folder(llais) / report_name(language), html.encode("utf-8")))

@@ -1,4 +1,5 @@
 """Materialise the analysis and the review outputs in-process and open what the review team would open."""
+import base64
 import html as markup
 import re
 import sqlite3
@@ -97,7 +98,14 @@ def test_charts_exist_in_both_languages_and_show_in_the_ui(outputs):
     report = [e for e in result.get_asset_materialization_events()
               if e.materialization.asset_key.path[-1] == "review_report"][0]
     metadata = report.materialization.metadata
-    assert metadata["chart en concerns"].value.startswith("![concerns](data:image/png;base64,")
+    for language in ("en", "cy"):
+        for question in closed:
+            shown = metadata[f"chart {language} {question}"].value
+            prefix = f"![{question}](data:image/png;base64,"
+            assert shown.startswith(prefix) and shown.endswith(")")
+            assert base64.b64decode(shown[len(prefix):-1]) == (folder / "charts" / language / f"{question}.png").read_bytes()
+    # Sixty charts inline keep the event to a size the UI and the event log handle easily.
+    assert sum(len(value.value) for key, value in metadata.items() if key.startswith("chart ")) < 2_000_000
 
 
 def test_reports_are_self_contained_and_bilingual(outputs):

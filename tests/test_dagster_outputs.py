@@ -125,6 +125,9 @@ def test_campaigns_listed_with_their_size_and_themes_counted_in_welsh(outputs):
     analysis_db, _, _ = outputs
     campaigns = table(analysis_db, "free_text_campaigns")
     assert len(campaigns) >= 1 and (campaigns["campaign_size"] >= 5).all()
+    # Members paste it in capitals or with doubled spaces; it is shown as most wrote it, evenly spaced.
+    assert not campaigns["text"].str.contains(r"\s\s").any()
+    assert not (campaigns["text"] == campaigns["text"].str.upper()).any()
     themes = table(analysis_db, "free_text_themes")
     welsh = themes[(themes["language"] == "cy") & (themes["theme_id"] != "untagged")]
     assert welsh["answers"].sum() > 0
@@ -291,3 +294,34 @@ def test_the_chart_check_fails_on_a_stray_or_a_missing_chart(outputs, tmp_path):
     assert not result.passed
     assert result.metadata["charts_not_questions"].value == ["one_change"]
     assert result.metadata["questions_without_chart"].value == {"en": ["gender"]}
+
+
+@pytest.fixture
+def printed(request):
+    """A browser page showing a report as it prints (skipped, loudly, without Chromium)."""
+    from browser_support import require_chromium
+
+    require_chromium()
+    page = request.getfixturevalue("browser").new_page()
+    page.emulate_media(media="print")
+    yield page
+    page.close()
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+def test_the_printed_report_opens_with_its_contents_and_counts_and_right_aligns_numbers(outputs, printed, language):
+    _, folder, _ = outputs
+    printed.goto((folder / f"review_report.{language}.html").as_uri())
+    layout = printed.evaluate("""() => {
+        const style = (selector) => getComputedStyle(document.querySelector(selector));
+        return {
+            contents: style("nav").display,
+            breaks: [...document.querySelectorAll("body > section > h2")].map(h => getComputedStyle(h).breakBefore),
+            headers: [...new Set([...document.querySelectorAll("th.n")].map(th => getComputedStyle(th).textAlign))],
+            numbers: [...new Set([...document.querySelectorAll("td.n")].map(td => getComputedStyle(td).textAlign))],
+        };
+    }""")
+    # Page 1: the title, the contents and the response counts; each later part starts a page.
+    assert layout["contents"] != "none"
+    assert layout["breaks"][0] != "page" and set(layout["breaks"][1:]) == {"page"}
+    assert layout["headers"] == layout["numbers"] == ["right"]

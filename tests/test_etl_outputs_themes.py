@@ -169,3 +169,20 @@ def test_each_unit_has_its_texts_combination_of_themes():
     assert ticked == [[True, True, False], [False, True, False], [True, True, False], [False, False, True],
                       [False, False, True], [True, True, False]]
     assert len(themes.combinations) == 3
+
+
+@pytest.mark.parametrize("variants", [
+    # Evened-out spacing makes the commonest form, though no one member's text is the most common one.
+    ["TREATMENT NOT PUNISHMENT: FUND THE SERVICES.", "TREATMENT NOT PUNISHMENT: FUND THE SERVICES.",
+     "Treatment  not  punishment:  fund  the  services.", "Treatment not punishment: fund the services. ",
+     "Treatment not punishment:\nfund the services.", "Treatment not punishment: fund the services!!"],
+    # Capitals throughout are never the text shown while another variant was written.
+    ["TREATMENT NOT PUNISHMENT: FUND THE SERVICES."] * 4 + ["Treatment  not  punishment:  fund  the  services."],
+])
+def test_a_campaign_is_shown_as_most_of_its_members_wrote_it_with_spacing_evened_out(variants):
+    rows = [(i, "one_change", "one_change", "en", "public", text, "campaign-1") for i, text in enumerate(variants, 1)]
+    tables = theme_tables(free_text(rows), SURVEY, CODEBOOK)
+    assert tables.campaigns["text"].tolist() == ["Treatment not punishment: fund the services."]
+    assert tables.campaigns["campaign_size"].tolist() == [len(variants)]
+    quoted = tables.examples.loc[tables.examples["is_campaign"].astype(bool), "text"]
+    assert set(quoted) == {"Treatment not punishment: fund the services."}

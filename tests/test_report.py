@@ -50,3 +50,30 @@ def test_the_report_check_finds_each_small_count_in_a_table_but_not_in_percents_
         "<td>Not sure</td>", "<td>Not sure</td><td>2</td>")
     assert small_counts_in_report(leaky, RULE) == 2
     assert small_counts_in_report(leaky, SuppressionRule(threshold=3)) == 1
+
+
+def test_chart_legends_keep_clear_of_the_edges_with_the_longest_group_names_in_both_languages():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from etl.charts import question_charts
+    from etl.labels import welsh_catalog, welsh_label
+    from tests.etl_fixtures import SURVEY
+
+    welsh, groups = welsh_catalog(), SURVEY.question("respondent_group")
+    names = {"en": {o.code: o.label for o in groups.options},
+             "cy": {o.code: welsh_label(welsh, o.label, groups.option_context) for o in groups.options}}
+    assert "Swyddog heddlu neu aelod o staff yr heddlu" in names["cy"].values()
+    question = SURVEY.question("dealing_problem")
+    rows = [{"question_id": question.id, "respondent_group": group, "option_code": code, "label_en": code,
+             "label_cy": code, "question_en": question.label, "question_cy": question.label, "count": 50,
+             "base": 250, "percent": 20.0, "ci_low": 15.0, "ci_high": 25.0}
+            for group in ["all", *names["en"]] for code in question.option_codes]
+    charts = question_charts(pd.DataFrame(rows), [question.id], names, RULE, helper=False)
+    for language in ("en", "cy"):
+        ink = np.asarray(Image.open(io.BytesIO(charts[language][question.id])).convert("L")) < 200
+        height, width = ink.shape
+        columns, lines = np.flatnonzero(ink.any(axis=0)), np.flatnonzero(ink.any(axis=1))
+        assert columns.max() < width - 12 and lines.max() < height - 4, language

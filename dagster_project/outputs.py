@@ -27,6 +27,8 @@ from .resources import LlaisResource
 
 GROUP = "review"
 TABLE_INPUTS = ["respondent_profile", *CROSSTABS, "free_text_themes", "theme_examples", "free_text_campaigns"]
+# The analysis tables the published (suppressed) tables are made from.
+PUBLISHED_INPUTS = [*TABLE_INPUTS, "question_summary"]
 
 
 class ReviewOutputsResource(ConfigurableResource):
@@ -104,7 +106,7 @@ def _published(llais: LlaisResource, review: ReviewOutputsResource) -> dict[str,
     return publish(_load_tables(llais), review.rule())
 
 
-@asset(group_name=GROUP, kinds={"excel", "csv"}, deps=TABLE_INPUTS)
+@asset(group_name=GROUP, kinds={"excel", "csv"}, deps=PUBLISHED_INPUTS)
 def review_workbook(context: AssetExecutionContext, llais: LlaisResource,
                     review: ReviewOutputsResource) -> MaterializeResult:
     """The suppressed tables as one Excel workbook (contents sheet, English and Welsh headers) and a CSV each."""
@@ -120,7 +122,7 @@ def review_workbook(context: AssetExecutionContext, llais: LlaisResource,
     })
 
 
-@asset(group_name=GROUP, kinds={"html"}, deps=[*TABLE_INPUTS, "duplicate_groups", "raw_responses",
+@asset(group_name=GROUP, kinds={"html"}, deps=[*PUBLISHED_INPUTS, "duplicate_groups", "raw_responses",
                                                "quarantined_responses", "responses_deduplicated"])
 def review_report(context: AssetExecutionContext, llais: LlaisResource,
                   review: ReviewOutputsResource) -> MaterializeResult:
@@ -180,7 +182,7 @@ def _table(llais: LlaisResource, name: str, columns: list[str] | None = None) ->
 
 
 def _load_tables(llais: LlaisResource) -> dict[str, pd.DataFrame]:
-    return {name: _table(llais, name) for name in TABLE_INPUTS}
+    return {name: _table(llais, name) for name in PUBLISHED_INPUTS}
 
 
 def _counts(llais: LlaisResource) -> dict[str, int]:

@@ -54,6 +54,7 @@ COLUMN_FOR_HEADER = {english: column for column, (english, _) in HEADERS.items()
 # Table -> (English title, Welsh title), in the workbook's order.
 SHEETS = {
     "respondent_profile": ("Who responded", "Pwy ymatebodd"),
+    "question_summary": ("Every question, all respondents", "Pob cwestiwn, pob ymatebydd"),
     "crosstab_group": ("Answers by respondent group", "Atebion yn ôl grŵp ymatebwyr"),
     "crosstab_area": ("Answers by local authority", "Atebion yn ôl awdurdod lleol"),
     "crosstab_language": ("Answers by response language", "Atebion yn ôl iaith yr ymateb"),

@@ -325,3 +325,18 @@ def test_the_printed_report_opens_with_its_contents_and_counts_and_right_aligns_
     assert layout["contents"] != "none"
     assert layout["breaks"][0] != "page" and set(layout["breaks"][1:]) == {"page"}
     assert layout["headers"] == layout["numbers"] == ["right"]
+
+
+def test_every_question_is_summarised_in_the_workbook_with_welsh_labels(outputs):
+    _, folder, _ = outputs
+    sheets = read_sheets(folder / "review_workbook.xlsx")
+    summary = sheets["question_summary"]
+    assert list(dict.fromkeys(summary["question_id"])) == [q.id for q in SURVEY.questions]
+    answered = summary[summary["option_code"] == "answered"]
+    assert set(answered["question_id"]) == {q.id for q in SURVEY.questions if not q.is_closed}
+    assert (answered["label_cy"] == "Wedi ateb").all() and summary["label_cy"].notna().all()
+    # A closed question's figures are crosstab_group's 'all' column, hidden where it hides them.
+    group = sheets["crosstab_group"]
+    columns = ["question_id", "option_code", "label_cy", "count", "base", "percent"]
+    pd.testing.assert_frame_equal(summary.loc[summary["option_code"] != "answered", columns].reset_index(drop=True),
+                                  group.loc[group["respondent_group"] == "all", columns].reset_index(drop=True))

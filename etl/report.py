@@ -90,8 +90,10 @@ def _themes(published: pd.DataFrame, survey: Survey, welsh: dict[str, str], lang
         if rows.empty:
             continue
         label = welsh.get(q.label, q.label) if language == "cy" else q.label
+        # Every theme is listed, those nobody mentioned with 0; a question nobody wrote in says so instead.
+        written = (rows["answers"].astype(object) != 0).any()
         sections.append({"label": label, "rows": [{"label": _label(r, language), "answers": _figure(r["answers"])}
-                                                  for _, r in rows.iterrows()]})
+                                                  for _, r in rows.iterrows()] if written else []})
     return sections
 
 

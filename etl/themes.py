@@ -185,6 +185,11 @@ def _large_strings(text: pd.Series) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
+def themed_questions(survey: Survey) -> list[str]:
+    """The questions whose answers are themed (see themed_columns), in the survey's order."""
+    return [q.id for q in survey.questions if q.type == "textarea" or q.other]
+
+
 def themed_columns(survey: Survey) -> set[str]:
     """Long answers and 'other, please say' text; short answers such as the nearest town are not opinions."""
     columns = {q.id for q in survey.questions if q.type == "textarea"}
@@ -353,12 +358,16 @@ def theme_counts(units: pd.DataFrame, tags: UnitThemes, survey: Survey, codebook
     """Answers per question x theme x group x language, with an all/all total row for each question x theme.
 
     `answers` counts each campaign once; `campaign_responses` is how many
-    responses stand behind the campaigns counted in that cell.
+    responses stand behind the campaigns counted in that cell. Every themed question has a total row
+    for every theme of the codebook and for untagged answers, zero where none was found, so that what
+    nobody mentioned shows too.
     """
     keys = ["question_id", "theme_id", "respondent_group", "language"]
     cells = _tagged_cells(units, tags)
     sums = {"answers": ("answers", "sum"), "campaign_responses": ("campaign_responses", "sum")}
     totals = cells.groupby(keys[:2]).agg(**sums)
+    every = pd.MultiIndex.from_product([themed_questions(survey), list(tags.ids)], names=keys[:2])
+    totals = totals.reindex(every.append(totals.index).unique(), fill_value=0)
     cells = cells.groupby(keys).agg(**sums)
     totals = totals.reset_index().assign(respondent_group=ALL, language=ALL)
     table = pd.concat([totals, cells.reset_index()], ignore_index=True)[keys + ["answers", "campaign_responses"]]

@@ -340,3 +340,18 @@ def test_every_question_is_summarised_in_the_workbook_with_welsh_labels(outputs)
     columns = ["question_id", "option_code", "label_cy", "count", "base", "percent"]
     pd.testing.assert_frame_equal(summary.loc[summary["option_code"] != "answered", columns].reset_index(drop=True),
                                   group.loc[group["respondent_group"] == "all", columns].reset_index(drop=True))
+
+
+def test_the_report_lists_every_theme_and_untagged_answers_under_each_written_question(outputs):
+    from etl.themes import UNTAGGED_LABELS, load_codebook, themed_questions
+
+    analysis_db, folder, _ = outputs
+    totals = table(analysis_db, "free_text_themes").query("respondent_group == 'all'")
+    written = totals.groupby("question_id")["answers"].sum().gt(0)
+    assert set(totals["question_id"]) == set(themed_questions(SURVEY)) and written.any()
+    for language, untagged in zip(("en", "cy"), UNTAGGED_LABELS):
+        html = markup.unescape((folder / f"review_report.{language}.html").read_text(encoding="utf-8"))
+        themes = html[html.index('<section id="themes">'):html.index(f'<h3>{words(language)["examples"]}</h3>')]
+        assert themes.count(f"<td>{untagged}</td>") == written.sum()
+        for theme in load_codebook():
+            assert themes.count(f"<td>{theme.label_en if language == 'en' else theme.label_cy}</td>") == written.sum()

@@ -15,7 +15,7 @@ from etl.crosstab import crosstab, languages
 from etl.erasure import analysis_tables_with_references, erased_in_files, erased_in_tables, read_erased_references
 from etl.labels import welsh_label
 from etl.profile import respondent_profile as profile_table
-from etl.publish import CROSSTABS, PUBLISHED, publish, small_counts_left
+from etl.publish import CROSSTABS, PUBLISHED, Labels, publish, small_counts_left
 from etl.report import duplicate_summary, render_report, report_name, small_counts_in_report
 from etl.suppression import DEFAULT_MARKER, DEFAULT_THRESHOLD, SuppressionRule
 from etl.themes import CODEBOOK_PATH, load_codebook, theme_tables
@@ -103,7 +103,7 @@ def free_text_themes(free_text: pd.DataFrame, llais: LlaisResource, review: Revi
 
 def _published(llais: LlaisResource, review: ReviewOutputsResource) -> dict[str, pd.DataFrame]:
     """The suppressed tables, as the workbook, the CSVs and the report show them."""
-    return publish(_load_tables(llais), review.rule())
+    return publish(_load_tables(llais), review.rule(), Labels.of(llais.survey(), llais.welsh()))
 
 
 @asset(group_name=GROUP, kinds={"excel", "csv"}, deps=PUBLISHED_INPUTS)
@@ -204,7 +204,8 @@ def _counts(llais: LlaisResource) -> dict[str, int]:
             "quarantined": count("select count(distinct response_id) from quarantined_responses where survey_id = ?"),
             "excluded_at_intake": excluded,
             "duplicates_removed": removed,
-            "responses_analysed": count("select count(*) from responses_clean where survey_id = ?") - removed - excluded,
+            "responses_analysed": count("select count(*) from responses_clean where survey_id = ?")
+            - removed - excluded,
             "campaign_responses": count("select count(*) from duplicate_groups "
                                         "where survey_id = ? and rule = 'campaign' and removed = 0"),
         }

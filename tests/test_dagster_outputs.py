@@ -73,7 +73,10 @@ def test_workbook_opens_with_a_contents_sheet_and_suppressed_sheets(outputs):
     assert book.sheetnames == ["contents", *PUBLISHED]
     sheet = book["crosstab_group"]
     assert sheet.freeze_panes == "A3"
-    assert (sheet["J1"].value, sheet["J2"].value) == ("Count", "Nifer")
+    assert (sheet["L1"].value, sheet["L2"].value) == ("Count", "Nifer")
+    # Each breakdown code has its English and Welsh name beside it.
+    assert [sheet.cell(1, column).value for column in (2, 3, 4)] == [
+        "Respondent group code", "Respondent group", "Respondent group (Welsh)"]
     sheets = read_sheets(folder / "review_workbook.xlsx")
     for name in PUBLISHED:
         assert len(sheets[name]) == len(table(analysis_db, name))
@@ -103,7 +106,8 @@ def test_charts_exist_in_both_languages_and_show_in_the_ui(outputs):
             shown = metadata[f"chart {language} {question}"].value
             prefix = f"![{question}](data:image/png;base64,"
             assert shown.startswith(prefix) and shown.endswith(")")
-            assert base64.b64decode(shown[len(prefix):-1]) == (folder / "charts" / language / f"{question}.png").read_bytes()
+            png = (folder / "charts" / language / f"{question}.png").read_bytes()
+            assert base64.b64decode(shown[len(prefix):-1]) == png
     # Sixty charts inline keep the event to a size the UI and the event log handle easily.
     assert sum(len(value.value) for key, value in metadata.items() if key.startswith("chart ")) < 2_000_000
 
@@ -247,7 +251,8 @@ def test_the_reports_tables_hide_small_counts_and_the_check_finds_one_left(outpu
     english = (folder / "review_report.en.html").read_text(encoding="utf-8")
     duplicates = english[english.index('<section id="duplicates">'):english.index('<section id="method">')]
     cells = re.findall(r'<td class="n">([^<]*)</td>', duplicates)
-    assert "[c]" in cells and not pd.to_numeric(pd.Series(cells).str.replace(",", ""), errors="coerce").between(1, 4).any()
+    numbers = pd.to_numeric(pd.Series(cells).str.replace(",", ""), errors="coerce")
+    assert "[c]" in cells and not numbers.between(1, 4).any()
 
     copy = shutil.copytree(folder, tmp_path / SURVEY.slug)
     welsh = copy / "review_report.cy.html"
@@ -267,7 +272,7 @@ def test_the_workbook_check_fails_when_a_sheet_differs_from_its_suppressed_table
     analysis_db, folder, _ = outputs
     copy = shutil.copytree(folder, tmp_path / SURVEY.slug)
     book = load_workbook(copy / "review_workbook.xlsx")
-    cell = book["crosstab_group"]["J3"]        # the first row's count: the row count stays the same
+    cell = book["crosstab_group"]["L3"]        # the first row's count: the row count stays the same
     cell.value = cell.value + 1
     book.save(copy / "review_workbook.xlsx")
     llais = LlaisResource(survey_database=str(analysis_db.parent / "responses.db"), analysis_database=str(analysis_db))
@@ -355,3 +360,29 @@ def test_the_report_lists_every_theme_and_untagged_answers_under_each_written_qu
         assert themes.count(f"<td>{untagged}</td>") == written.sum()
         for theme in load_codebook():
             assert themes.count(f"<td>{theme.label_en if language == 'en' else theme.label_cy}</td>") == written.sum()
+
+
+def test_breakdown_codes_are_named_in_english_and_welsh_in_every_published_table(outputs):
+    _, folder, _ = outputs
+    sheets = read_sheets(folder / "review_workbook.xlsx")
+    group = sheets["crosstab_group"]
+    names = group.drop_duplicates("respondent_group").set_index("respondent_group")
+    assert names.loc["service_user", "respondent_group_label_en"] == (
+        "Someone who uses or has used drug or alcohol services")
+    assert names.loc["service_user", "respondent_group_label_cy"] == (
+        "Rhywun sy'n defnyddio neu sydd wedi defnyddio gwasanaethau cyffuriau neu alcohol")
+    assert names.loc["all", ["respondent_group_label_en", "respondent_group_label_cy"]].tolist() == [
+        "All respondents", "Pob ymatebydd"]
+    area = sheets["crosstab_area"].drop_duplicates("local_authority").set_index("local_authority")
+    assert area.loc["powys", "local_authority_label_cy"] == "Powys"
+    assert area.loc["unknown", "local_authority_label_cy"] == "Anhysbys"
+    language = sheets["crosstab_language"].drop_duplicates("language").set_index("language")
+    assert language.loc["cy", ["language_label_en", "language_label_cy"]].tolist() == ["Welsh", "Cymraeg"]
+    profile = sheets["respondent_profile"].drop_duplicates("dimension").set_index("dimension")
+    assert profile.loc["channel", "dimension_label_cy"] == "Yn ôl sianel"
+    for name in ("free_text_themes", "theme_examples"):
+        for column in ("respondent_group", "language"):
+            frame = sheets[name]
+            assert frame[f"{column}_label_en"].notna().all() and frame[f"{column}_label_cy"].notna().all()
+            named = frame[frame[column] != "all"]
+            assert not (named[f"{column}_label_en"] == named[column]).any()

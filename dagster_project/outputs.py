@@ -16,18 +16,20 @@ from etl.erasure import (analysis_tables_with_references, erased_in_files, erase
                          stored_response_ids, vanished_ids_in_frames, vanished_ids_in_tables)
 from etl.labels import welsh_label
 from etl.profile import respondent_profile as profile_table
-from etl.publish import CROSSTABS, PUBLISHED, publish, small_counts_left
-from etl.report import duplicate_summary, render_report, report_name
+from etl.publish import CROSSTABS, PUBLISHED, Labels, publish, small_counts_left
+from etl.report import duplicate_summary, render_report, report_name, small_counts_in_report
 from etl.suppression import DEFAULT_MARKER, DEFAULT_THRESHOLD, SuppressionRule
 from etl.themes import CODEBOOK_PATH, load_codebook, theme_tables
 from etl.wording import LANGUAGES
-from etl.workbook import WORKBOOK_NAME, read_sheets, write_csvs, write_workbook
+from etl.workbook import WORKBOOK_NAME, read_sheets, sheets_not_matching, write_csvs, write_workbook
 
 from .assets import FOR_PROFILE, FOR_SUMMARIES, selected_tables, tables_in_one_step
 from .resources import LlaisResource
 
 GROUP = "review"
 TABLE_INPUTS = ["respondent_profile", *CROSSTABS, "free_text_themes", "theme_examples", "free_text_campaigns"]
+# The analysis tables the published (suppressed) tables are made from.
+PUBLISHED_INPUTS = [*TABLE_INPUTS, "question_summary"]
 
 
 class ReviewOutputsResource(ConfigurableResource):
@@ -100,15 +102,16 @@ def free_text_themes(free_text: pd.DataFrame, llais: LlaisResource, review: Revi
     yield Output(tables.campaigns, output_name="free_text_campaigns")
 
 
-def _published(tables: dict[str, pd.DataFrame], review: ReviewOutputsResource) -> dict[str, pd.DataFrame]:
-    return publish(tables, review.rule())
+def _published(llais: LlaisResource, review: ReviewOutputsResource) -> dict[str, pd.DataFrame]:
+    """The suppressed tables, as the workbook, the CSVs and the report show them."""
+    return publish(_load_tables(llais), review.rule(), Labels.of(llais.survey(), llais.welsh()))
 
 
-@asset(group_name=GROUP, kinds={"excel", "csv"}, deps=TABLE_INPUTS)
+@asset(group_name=GROUP, kinds={"excel", "csv"}, deps=PUBLISHED_INPUTS)
 def review_workbook(context: AssetExecutionContext, llais: LlaisResource,
                     review: ReviewOutputsResource) -> MaterializeResult:
     """The suppressed tables as one Excel workbook (contents sheet, English and Welsh headers) and a CSV each."""
-    published = _published(_load_tables(llais), review)
+    published = _published(llais, review)
     folder = review.folder(llais)
     path = write_workbook(folder / WORKBOOK_NAME, published, llais.survey().title, review.rule())
     csvs = write_csvs(folder / "csv", published)
@@ -120,13 +123,13 @@ def review_workbook(context: AssetExecutionContext, llais: LlaisResource,
     })
 
 
-@asset(group_name=GROUP, kinds={"html"}, deps=[*TABLE_INPUTS, "duplicate_groups", "raw_responses",
+@asset(group_name=GROUP, kinds={"html"}, deps=[*PUBLISHED_INPUTS, "duplicate_groups", "raw_responses",
                                                "quarantined_responses", "responses_deduplicated"])
 def review_report(context: AssetExecutionContext, llais: LlaisResource,
                   review: ReviewOutputsResource) -> MaterializeResult:
     """Self-contained HTML reports in English and Welsh, with a PNG chart per closed question in each language."""
     survey, welsh, rule = llais.survey(), llais.welsh(), review.rule()
-    published = _published(_load_tables(llais), review)
+    published = _published(llais, review)
     names = _group_names(survey, welsh)
     # Each figure is drawn once and relabelled for the other language. A helper process starts on the
     # charts now, while this one reads the counts, then both draw what is left.
@@ -142,11 +145,10 @@ def review_report(context: AssetExecutionContext, llais: LlaisResource,
     for language in LANGUAGES:
         charts = charts_by_language[language]
         for question_id, png in charts.items():
-            path = _write(review.chart_path(llais, language, question_id), png)
-            # English charts are shown in the UI; the Welsh ones are linked, to keep the event log small.
-            metadata[f"chart {language} {question_id}"] = (
-                MetadataValue.md(f"![{question_id}](data:image/png;base64,{base64.b64encode(png).decode()})")
-                if language == "en" else MetadataValue.path(str(path)))
+            _write(review.chart_path(llais, language, question_id), png)
+            # Every chart is shown in the UI, in both languages (palette PNGs of ~15 KB each keep the event small).
+            metadata[f"chart {language} {question_id}"] = MetadataValue.md(
+                f"![{question_id}](data:image/png;base64,{base64.b64encode(png).decode()})")
         html = render_report(language, survey=survey, welsh=welsh, published=published, charts=charts,
                              counts=counts, duplicates=duplicates, rule=rule)
         paths.append(_write(review.folder(llais) / report_name(language), html.encode("utf-8")))
@@ -180,18 +182,8 @@ def _table(llais: LlaisResource, name: str, columns: list[str] | None = None) ->
         conn.close()
 
 
-def _row_counts(llais: LlaisResource, names: list[str]) -> dict[str, int]:
-    """One survey's row count in each of these analysis tables."""
-    conn = llais.analysis()
-    try:
-        return {name: conn.execute(f'select count(*) from "{name}" where survey_id = ?',
-                                   [llais.survey_slug]).fetchone()[0] for name in names}
-    finally:
-        conn.close()
-
-
 def _load_tables(llais: LlaisResource) -> dict[str, pd.DataFrame]:
-    return {name: _table(llais, name) for name in TABLE_INPUTS}
+    return {name: _table(llais, name) for name in PUBLISHED_INPUTS}
 
 
 def _counts(llais: LlaisResource) -> dict[str, int]:
@@ -204,13 +196,17 @@ def _counts(llais: LlaisResource) -> dict[str, int]:
         # (deduplicated_reconciles_with_clean) reconciles them: the kept responses are the clean ones less
         # those removed and those excluded, and campaigns are found among the kept, so each campaign
         # membership that was not removed is one row of the view with a campaign_id.
+        # In the report's order: received, less each kind set aside, gives those analysed (as the blocking checks
+        # clean_reconciles_with_raw and deduplicated_reconciles_with_clean ensure).
         removed = count("select count(distinct response_id) from duplicate_groups where survey_id = ? and removed = 1")
+        excluded = count("select count(*) from excluded_responses where survey_id = ?")
         return {
             "responses_received": count("select count(*) from raw_responses where survey_id = ?"),
             "quarantined": count("select count(distinct response_id) from quarantined_responses where survey_id = ?"),
+            "excluded_at_intake": excluded,
             "duplicates_removed": removed,
-            "responses_analysed": count("select count(*) from responses_clean where survey_id = ?") - removed
-            - count("select count(*) from excluded_responses where survey_id = ?"),
+            "responses_analysed": count("select count(*) from responses_clean where survey_id = ?")
+            - removed - excluded,
             "campaign_responses": count("select count(*) from duplicate_groups "
                                         "where survey_id = ? and rule = 'campaign' and removed = 0"),
         }
@@ -222,15 +218,16 @@ def _counts(llais: LlaisResource) -> dict[str, int]:
     AssetCheckSpec("no_small_counts_published", asset="review_workbook", blocking=True,
                    description="No count from 1 to threshold-1 is shown in any published sheet or CSV."),
     AssetCheckSpec("workbook_matches_analysis_tables", asset="review_workbook", blocking=True,
-                   description="The workbook opens with openpyxl; its sheets are the published analysis tables, "
-                               "row for row, and every question in them is in the survey definition."),
+                   description="The workbook opens with openpyxl; its sheets are the suppressed analysis tables, "
+                               "row for row and value for value, and every question in them is in the survey "
+                               "definition."),
 ])
 def review_workbook_checks(llais: LlaisResource, review: ReviewOutputsResource):
     """Both workbook checks in one step, so the workbook is read back (with openpyxl) once, not once per check."""
     folder = review.folder(llais)
     sheets = read_sheets(folder / WORKBOOK_NAME)
     yield _no_small_counts_published(sheets, folder, review)
-    yield _workbook_matches_analysis_tables(sheets, llais)
+    yield _workbook_matches_analysis_tables(sheets, llais, review)
 
 
 def _no_small_counts_published(sheets: dict[str, pd.DataFrame], folder: Path,
@@ -244,9 +241,9 @@ def _no_small_counts_published(sheets: dict[str, pd.DataFrame], folder: Path,
             "small_counts_in_csvs": MetadataValue.json(in_csvs)})
 
 
-def _workbook_matches_analysis_tables(sheets: dict[str, pd.DataFrame], llais: LlaisResource) -> AssetCheckResult:
-    rows = _row_counts(llais, PUBLISHED)
-    mismatched = sorted(n for n in set(PUBLISHED) | set(sheets) if rows.get(n) != len(sheets.get(n, ())))
+def _workbook_matches_analysis_tables(sheets: dict[str, pd.DataFrame], llais: LlaisResource,
+                                      review: ReviewOutputsResource) -> AssetCheckResult:
+    mismatched = sheets_not_matching(sheets, _published(llais, review))
     known = {q.id for q in llais.survey().questions}
     unknown = sorted({str(q) for frame in sheets.values() if "question_id" in frame
                       for q in frame["question_id"].dropna().unique()} - known)
@@ -269,6 +266,18 @@ def charts_match_questions(llais: LlaisResource, review: ReviewOutputsResource) 
     return AssetCheckResult(passed=not stray and not missing and not reports, metadata={
         "charts_not_questions": MetadataValue.json(stray), "questions_without_chart": MetadataValue.json(missing),
         "missing_reports": MetadataValue.json(reports)})
+
+
+@asset_check(asset="review_report", name="no_small_counts_published", blocking=True,
+             description="No count from 1 to threshold-1 is shown in a table of either report (the response "
+                         "counts, which must add up, excepted).")
+def no_small_counts_in_report(llais: LlaisResource, review: ReviewOutputsResource) -> AssetCheckResult:
+    paths = {report_name(language): review.folder(llais) / report_name(language) for language in LANGUAGES}
+    missing = sorted(name for name, path in paths.items() if not path.is_file())
+    found = {name: small_counts_in_report(path.read_text(encoding="utf-8"), review.rule())
+             for name, path in paths.items() if name not in missing}
+    return AssetCheckResult(passed=not missing and not any(found.values()), metadata={
+        "small_counts_in_reports": MetadataValue.json(found), "missing_reports": MetadataValue.json(missing)})
 
 
 @asset_check(asset="review_report", blocking=True,
@@ -296,5 +305,5 @@ def no_erased_response_downstream(llais: LlaisResource, review: ReviewOutputsRes
         "deleted_response_ids_present": MetadataValue.json({name: ids[:50] for name, ids in vanished.items()})})
 
 
-OUTPUT_CHECKS = [review_workbook_checks, charts_match_questions,
+OUTPUT_CHECKS = [review_workbook_checks, charts_match_questions, no_small_counts_in_report,
                  no_erased_response_downstream]

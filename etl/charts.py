@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from .cores import available_cores  # noqa: E402
 from .crosstab import ALL  # noqa: E402
@@ -30,8 +31,13 @@ from .suppression import SuppressionRule  # noqa: E402
 from .wording import words  # noqa: E402
 
 DPI = 96
+# A chart has a few flat colours and the anti-aliased edges between them: as a palette PNG it is a
+# quarter of the size of matplotlib's full-colour one and looks the same, so both languages' charts
+# fit in the asset's metadata and each report stays small.
+PALETTE_COLOURS = 256
 WIDTH_INCHES = 11
 LABEL_WIDTH = 34
+LEGEND_WIDTH = 30   # characters a line of a group's name in the legend: long Welsh names wrap, not overrun
 GROUP_COLOURS = ["#1d70b8", "#f47738", "#00703c", "#912b88", "#505a5f", "#b58840"]
 ALL_COLOUR = "#1d70b8"
 # The axes titles sit just above the axes. Placed there explicitly, matplotlib does not measure both
@@ -241,12 +247,14 @@ class _Chart:
             part = rows[rows["respondent_group"] == group].set_index("option_code").loc[options].reset_index()
             offset = (len(groups) - 1) / 2 * height_each - i * height_each
             _bars(right, part, positions + offset, height_each, GROUP_COLOURS[i % len(GROUP_COLOURS)], rule,
-                  label=textwrap.fill(group_labels.get(group, group), 32), annotate=len(groups) == 1)
+                  label=_legend_label(group_labels.get(group, group)), annotate=len(groups) == 1)
         right.set_title(w["by_group"], fontsize=10, y=TITLE_Y)
         self.legend = None
         if groups:
-            self.legend = figure.legend(loc="lower right", ncols=2 if len(groups) > 1 else 1, fontsize=7,
-                                        frameon=False)
+            # Under the right-hand axes, its right edge on theirs, so it keeps the figure's margin whatever
+            # the language: the same names in Welsh are often a third longer.
+            self.legend = figure.legend(loc="lower right", bbox_to_anchor=(right.get_position().x1, 0),
+                                        ncols=2 if len(groups) > 1 else 1, fontsize=7, frameon=False)
         for axes in (left, right):
             axes.set_xlim(0, 110)
             axes.set_xticks(range(0, 101, 20))
@@ -267,13 +275,22 @@ class _Chart:
         self.right.title.set_text(w["by_group"])
         if self.legend is not None:
             for text, group in zip(self.legend.get_texts(), self.groups):
-                text.set_text(textwrap.fill(group_labels.get(group, group), 32))
+                text.set_text(_legend_label(group_labels.get(group, group)))
         self.left.set_xlabel(w["percent_axis"] + "\n" + w["hidden_note"].format(marker=self.rule.marker), fontsize=8)
 
     def png(self) -> bytes:
+        canvas = self.figure.canvas
+        canvas.draw()
+        image = Image.frombuffer("RGBA", canvas.get_width_height(physical=True), canvas.buffer_rgba(), "raw", "RGBA",
+                                 0, 1).convert("RGB")
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=DPI)
+        image.quantize(PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
+            buffer, format="PNG", dpi=(DPI, DPI))
         return buffer.getvalue()
+
+
+def _legend_label(name: str) -> str:
+    return textwrap.fill(name, LEGEND_WIDTH)
 
 
 def _bars(axes, rows: pd.DataFrame, positions: np.ndarray, height: float, colour: str,

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import base64
+from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -11,11 +13,16 @@ from survey_app.definition import Survey
 
 from .crosstab import ALL
 from .profile import DIMENSIONS
-from .suppression import SuppressionRule
+from .suppression import SuppressionRule, masked, primary, secondary
 from .themes import UNTAGGED
 from .wording import LANGUAGES, words
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The response counts in the order they add up: those received, less each kind set aside, are those analysed;
+# campaign responses are some of those analysed.
+ACCOUNTING = ["responses_received", "quarantined", "excluded_at_intake", "duplicates_removed", "responses_analysed",
+              "campaign_responses"]
+ANALYSED = "responses_analysed"
 
 
 def report_name(language: str) -> str:
@@ -83,8 +90,10 @@ def _themes(published: pd.DataFrame, survey: Survey, welsh: dict[str, str], lang
         if rows.empty:
             continue
         label = welsh.get(q.label, q.label) if language == "cy" else q.label
+        # Every theme is listed, those nobody mentioned with 0; a question nobody wrote in says so instead.
+        written = (rows["answers"].astype(object) != 0).any()
         sections.append({"label": label, "rows": [{"label": _label(r, language), "answers": _figure(r["answers"])}
-                                                  for _, r in rows.iterrows()]})
+                                                  for _, r in rows.iterrows()] if written else []})
     return sections
 
 
@@ -111,6 +120,76 @@ def duplicate_summary(groups: pd.DataFrame) -> pd.DataFrame:
     return summary.reset_index()
 
 
+CAMPAIGN_RULE = "campaign"
+DUPLICATE_COUNTS = ["groups", "members", "removed"]
+
+
+def suppress_duplicates(summary: pd.DataFrame, rule: SuppressionRule, removed_total: int) -> pd.DataFrame:
+    """duplicate_summary as the report shows it: counts from 1 to threshold-1 hidden, and their complements.
+
+    A hidden figure must not be worked out from the others: every group keeps one response, so for a
+    rule that removes copies the responses involved are its groups plus those removed; and the removed
+    column adds up to the duplicate copies removed (removed_total), which the report's response counts show.
+    """
+    summary = summary.reset_index(drop=True)
+    n = len(summary)
+    values = np.concatenate([summary[c].to_numpy(float) for c in DUPLICATE_COUNTS] + [[float(removed_total)]])
+    groups, members, removed = (np.arange(n) + n * i for i in range(len(DUPLICATE_COUNTS)))
+    total = 3 * n
+    is_total = np.zeros(len(values), dtype=bool)
+    is_total[members] = is_total[total] = True
+    equations = [np.array([groups[i], removed[i], members[i]]) for i in range(n)
+                 if summary.loc[i, "rule"] != CAMPAIGN_RULE]
+    equations.append(np.append(removed, total))
+    shown_total = np.zeros(len(values), dtype=bool)
+    shown_total[total] = True  # the total is published in full: only the rules' figures may be hidden
+    hidden = secondary(values, primary(values, rule) & ~shown_total, equations, is_total)
+    published = summary.copy()
+    for i, column in enumerate(DUPLICATE_COUNTS):
+        published[column] = masked(summary[column], hidden[i * n:(i + 1) * n], rule.marker)
+    return published
+
+
+class _CountCells(HTMLParser):
+    """The text of every number cell in the report's tables that is a count: any cell but a percent or an
+    interval (class "pct") and the response counts, which are shown in full so that they add up (class
+    "accounting")."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells: list[str] = []
+        self._tables: list[bool] = []
+        self._text: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if tag == "table":
+            self._tables.append("accounting" in classes)
+        elif tag == "td" and self._tables and not any(self._tables) and "pct" not in classes:
+            self._text = []
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self._tables:
+            self._tables.pop()
+        elif tag == "td" and self._text is not None:
+            self.cells.append("".join(self._text).strip())
+            self._text = None
+
+    def handle_data(self, data):
+        if self._text is not None:
+            self._text.append(data)
+
+
+def small_counts_in_report(html: str, rule: SuppressionRule) -> int:
+    """How many counts from 1 to threshold-1 the report's tables show (the check wants 0)."""
+    parser = _CountCells()
+    parser.feed(html)
+    parser.close()
+    numbers = pd.to_numeric(pd.Series(parser.cells, dtype=object).str.replace(",", "", regex=False),
+                            errors="coerce")
+    return int(((numbers > 0) & (numbers < rule.threshold)).sum())
+
+
 def render_report(language: str, *, survey: Survey, welsh: dict[str, str], published: dict[str, pd.DataFrame],
                   charts: dict[str, bytes], counts: dict[str, int], duplicates: pd.DataFrame,
                   rule: SuppressionRule) -> str:
@@ -122,13 +201,15 @@ def render_report(language: str, *, survey: Survey, welsh: dict[str, str], publi
         lang=language, w=w, other_lang=other, other_file=report_name(other),
         survey_title=welsh.get(survey.title, survey.title) if language == "cy" else survey.title,
         survey_slug=survey.slug,
-        counts=[(w[key], f"{value:,}") for key, value in counts.items()],
+        counts=[{"label": w[key], "value": f"{counts[key]:,}", "total": key == ANALYSED} for key in ACCOUNTING],
         profile=_profile(published["respondent_profile"], language),
         questions=_questions(published["crosstab_group"], survey, charts, language),
         themes=_themes(published["free_text_themes"], survey, welsh, language),
         examples=_examples(published["theme_examples"], language),
-        duplicates=[{"rule": w["rules"].get(r["rule"], r["rule"]), "groups": r["groups"], "members": r["members"],
-                     "removed": r["removed"]} for _, r in duplicates.iterrows()],
-        campaigns=_records(published["free_text_campaigns"]),
+        duplicates=[{"rule": w["rules"].get(r["rule"], r["rule"]),
+                     **{column: _figure(r[column]) for column in DUPLICATE_COUNTS}}
+                    for _, r in suppress_duplicates(duplicates, rule, counts["duplicates_removed"]).iterrows()],
+        campaigns=[{**row, "campaign_size": _figure(row["campaign_size"])}
+                   for row in _records(published["free_text_campaigns"])],
         method=method,
     )

@@ -185,6 +185,11 @@ def _large_strings(text: pd.Series) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
+def themed_questions(survey: Survey) -> list[str]:
+    """The questions whose answers are themed (see themed_columns), in the survey's order."""
+    return [q.id for q in survey.questions if q.type == "textarea" or q.other]
+
+
 def themed_columns(survey: Survey) -> set[str]:
     """Long answers and 'other, please say' text; short answers such as the nearest town are not opinions."""
     columns = {q.id for q in survey.questions if q.type == "textarea"}
@@ -249,6 +254,7 @@ def answer_units(free_text: pd.DataFrame, survey: Survey, text: np.ndarray, dist
     campaign_size = np.ones(len(free_text), dtype=np.int64)
     keep = themed & ~campaign
     marked = np.flatnonzero(campaign)
+    unit_text = text
     if len(marked):
         # One row per campaign: its first response stands for it (group and language included).
         groups = _combined_codes(free_text["campaign_id"].take(marked), free_text["column"].take(marked))
@@ -257,13 +263,41 @@ def answer_units(free_text: pd.DataFrame, survey: Survey, text: np.ndarray, dist
         starts = first[np.concatenate([[True], groups[first][1:] != groups[first][:-1]])]
         keep[marked[starts]] = True
         campaign_size[marked[starts]] = sizes[groups[starts]]
+        # ... with the campaign's text as most of its members wrote it, not as its first member did.
+        unit_text = text.copy()
+        unit_text[marked[starts]] = campaign_representatives(groups, text[marked], distinct)[groups[starts]]
     rows = np.flatnonzero(keep)
     rows = rows[np.lexsort((response_id[rows], _sorted_codes(free_text["question_id"])[rows]))]
     units = free_text[UNIT_COLUMNS].take(rows).reset_index(drop=True)
-    units["text_code"] = text[rows]
+    units["text_code"] = unit_text[rows]
     units["campaign_size"] = campaign_size[rows]
     units["is_campaign"] = campaign[rows]
     return units
+
+
+def campaign_representatives(groups: np.ndarray, text: np.ndarray, distinct: ExtensionArray) -> np.ndarray:
+    """Per campaign (groups: each member's campaign, from 0), the member's text that stands for it.
+
+    Members paste the same text with changes of case, spacing or punctuation. The one shown is the
+    commonest once spacing is evened out (see even_spacing), preferring any not written in capitals
+    throughout; among equals, the one listed first. text: each member's position among the distinct texts.
+    """
+    used, variant = np.unique(text, return_inverse=True)
+    variants = pd.Series(distinct.take(used), dtype=object).astype(str)
+    form = np.asarray(pd.factorize(even_spacing(variants))[0], dtype=np.int64)[variant]
+    shouting = ((variants.str.upper() == variants) & (variants.str.lower() != variants)).to_numpy(dtype=bool)[variant]
+    pair = groups.astype(np.int64) * (int(form.max()) + 1) + form
+    _, pair_code, pair_size = np.unique(pair, return_inverse=True, return_counts=True)
+    order = np.lexsort((np.arange(len(text)), -pair_size[pair_code], shouting, groups))
+    first = order[np.concatenate([[True], groups[order][1:] != groups[order][:-1]])]
+    chosen = np.empty(int(groups.max()) + 1, dtype=text.dtype)
+    chosen[groups[first]] = text[first]
+    return chosen
+
+
+def even_spacing(texts: pd.Series) -> pd.Series:
+    """Runs of spaces, tabs and line breaks as one space, and none at either end."""
+    return texts.str.replace(r"\s+", " ", regex=True).str.strip()
 
 
 def _combined_codes(*keys: pd.Series) -> np.ndarray:
@@ -324,12 +358,16 @@ def theme_counts(units: pd.DataFrame, tags: UnitThemes, survey: Survey, codebook
     """Answers per question x theme x group x language, with an all/all total row for each question x theme.
 
     `answers` counts each campaign once; `campaign_responses` is how many
-    responses stand behind the campaigns counted in that cell.
+    responses stand behind the campaigns counted in that cell. Every themed question has a total row
+    for every theme of the codebook and for untagged answers, zero where none was found, so that what
+    nobody mentioned shows too.
     """
     keys = ["question_id", "theme_id", "respondent_group", "language"]
     cells = _tagged_cells(units, tags)
     sums = {"answers": ("answers", "sum"), "campaign_responses": ("campaign_responses", "sum")}
     totals = cells.groupby(keys[:2]).agg(**sums)
+    every = pd.MultiIndex.from_product([themed_questions(survey), list(tags.ids)], names=keys[:2])
+    totals = totals.reindex(every.append(totals.index).unique(), fill_value=0)
     cells = cells.groupby(keys).agg(**sums)
     totals = totals.reset_index().assign(respondent_group=ALL, language=ALL)
     table = pd.concat([totals, cells.reset_index()], ignore_index=True)[keys + ["answers", "campaign_responses"]]
@@ -399,6 +437,7 @@ def theme_examples(units: pd.DataFrame, tags: UnitThemes, distinct: ExtensionArr
     long = _example_candidates(units, tags, distinct, per_theme)
     long = long.join(units.reset_index(drop=True), on="_row")
     long["text"] = _texts(distinct, long["text_code"])
+    long["text"] = long["text"].where(~long["is_campaign"].astype(bool), even_spacing(long["text"]))
     long = long.assign(_len=-long["text"].str.len())
     long = long.sort_values(["theme_id", "is_campaign", "_len", "response_id"])
     long["_lang_rank"] = long.groupby(["theme_id", "language"]).cumcount()
@@ -453,6 +492,6 @@ def campaign_table(units: pd.DataFrame, tags: UnitThemes, distinct: ExtensionArr
         "survey_id": survey.slug, "campaign_id": campaigns["campaign_id"], "question_id": campaigns["question_id"],
         "language": campaigns["language"], "campaign_size": campaigns["campaign_size"].astype("int64"),
         "themes": themes.astype("string") if len(campaigns) else pd.Series(dtype="string"),
-        "text": _texts(distinct, campaigns["text_code"]),
+        "text": even_spacing(_texts(distinct, campaigns["text_code"])),
     })
     return table.sort_values("campaign_id", ignore_index=True)

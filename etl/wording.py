@@ -23,10 +23,11 @@ WORDS = {
         "duplicates": "Duplicates and campaigns",
         "method": "Method notes",
         "responses_received": "Responses received",
-        "responses_analysed": "Responses analysed (after removing duplicates)",
-        "duplicates_removed": "Duplicate copies removed",
-        "campaign_responses": "Responses that are part of a campaign (kept, flagged)",
-        "quarantined": "Responses set aside as unreadable",
+        "quarantined": "Less: set aside as unreadable",
+        "excluded_at_intake": "Less: excluded on arrival (likely automated)",
+        "duplicates_removed": "Less: duplicate copies removed",
+        "responses_analysed": "Responses analysed",
+        "campaign_responses": "Of these, part of a campaign (kept, flagged)",
         "dimension_respondent_group": "By respondent group",
         "dimension_local_authority": "By local authority",
         "dimension_language": "By response language",
@@ -36,6 +37,7 @@ WORDS = {
         "percent": "Percent",
         "option": "Answer",
         "count": "Count",
+        "answered": "Answered",
         "ci": "95% confidence interval",
         "theme": "Theme",
         "answers": "Answers",
@@ -64,6 +66,10 @@ WORDS = {
             "campaign": "Campaign: five or more responses with near-identical text; all kept and flagged",
         },
         "method_notes": [
+            "Responses the survey flagged as they arrived are excluded before anything is counted: a hidden "
+            "field that people never see, but automated form-fillers complete, was filled in, or a page was "
+            "sent back faster than a person could read it. They are counted in the table of responses, so that "
+            "its figures add up, and listed with their reason in the analysis database (excluded_responses).",
             "Figures are over the deduplicated responses. Duplicates are found and explained, never dropped "
             "silently: exact resubmissions and the same person answering twice are removed (one response "
             "kept); organised campaigns are kept and flagged, as UK government consultation reports treat them.",
@@ -73,7 +79,9 @@ WORDS = {
             "Each percentage has a 95% confidence interval (Wilson score interval). This is an open "
             "consultation, not a random sample, so the interval describes the uncertainty from the number "
             "of responses only, not how far respondents represent the population.",
-            "{rule}",
+            "{rule} It applies to every table in this report, the duplicates included, except the response "
+            "counts at the top: they count submissions handled, not people with any characteristic, and are "
+            "shown in full so that they add up.",
             "Written answers are tagged with themes by matching English and Welsh keywords from a codebook "
             "(Welsh keywords in all their mutated forms). An answer can have several themes. A campaign's "
             "shared text counts once. Quotes have email addresses, phone numbers and full postcodes removed.",
@@ -96,10 +104,11 @@ WORDS = {
         "duplicates": "Dyblygiadau ac ymgyrchoedd",
         "method": "Nodiadau ar y dull",
         "responses_received": "Ymatebion a ddaeth i law",
-        "responses_analysed": "Ymatebion a ddadansoddwyd (ar ôl tynnu dyblygiadau)",
-        "duplicates_removed": "Copïau dyblyg a dynnwyd",
-        "campaign_responses": "Ymatebion sy'n rhan o ymgyrch (wedi'u cadw a'u nodi)",
-        "quarantined": "Ymatebion a roddwyd o'r neilltu am na ellid eu darllen",
+        "quarantined": "Llai: wedi'u rhoi o'r neilltu am na ellid eu darllen",
+        "excluded_at_intake": "Llai: wedi'u heithrio wrth gyrraedd (awtomataidd, yn ôl pob tebyg)",
+        "duplicates_removed": "Llai: copïau dyblyg a dynnwyd",
+        "responses_analysed": "Ymatebion a ddadansoddwyd",
+        "campaign_responses": "O'r rhain, yn rhan o ymgyrch (wedi'u cadw a'u nodi)",
         "dimension_respondent_group": "Yn ôl grŵp ymatebwyr",
         "dimension_local_authority": "Yn ôl awdurdod lleol",
         "dimension_language": "Yn ôl iaith yr ymateb",
@@ -109,6 +118,7 @@ WORDS = {
         "percent": "Canran",
         "option": "Ateb",
         "count": "Nifer",
+        "answered": "Wedi ateb",
         "ci": "Cyfwng hyder 95%",
         "theme": "Thema",
         "answers": "Atebion",
@@ -140,6 +150,11 @@ WORDS = {
                         "nodwyd pob un",
         },
         "method_notes": [
+            "Caiff ymatebion a nodwyd gan yr arolwg wrth iddyn nhw gyrraedd eu heithrio cyn cyfrif dim: roedd "
+            "maes cudd nad yw pobl byth yn ei weld, ond y mae rhaglenni llenwi ffurflenni awtomataidd yn ei "
+            "lenwi, wedi'i lenwi, neu anfonwyd tudalen yn ôl yn gynt nag y gallai person ei darllen. Maen nhw'n "
+            "cael eu cyfrif yn y tabl ymatebion, er mwyn i'w ffigurau adio, ac wedi'u rhestru gyda'u rheswm yng "
+            "nghronfa ddata'r dadansoddiad (excluded_responses).",
             "Mae'r ffigurau dros yr ymatebion ar ôl tynnu dyblygiadau. Caiff dyblygiadau eu canfod a'u "
             "hesbonio, byth eu gollwng yn dawel: caiff ailgyflwyniadau union a'r un person yn ateb ddwywaith "
             "eu tynnu (cedwir un ymateb); caiff ymgyrchoedd trefnus eu cadw a'u nodi, fel y mae adroddiadau "
@@ -148,7 +163,9 @@ WORDS = {
             "mwy nag un ateb, mae'r canrannau o ymatebwyr, felly gallant adio i fwy na 100.",
             "Mae gan bob canran gyfwng hyder 95% (cyfwng sgôr Wilson). Ymgynghoriad agored yw hwn, nid sampl "
             "ar hap, felly mae'r cyfwng yn disgrifio'r ansicrwydd o nifer yr ymatebion yn unig.",
-            "{rule}",
+            "{rule} Mae'n berthnasol i bob tabl yn yr adroddiad hwn, gan gynnwys y dyblygiadau, ac eithrio "
+            "niferoedd yr ymatebion ar y dechrau: maen nhw'n cyfrif y cyflwyniadau a gafodd eu trin, nid pobl ag "
+            "unrhyw nodwedd, ac fe'u dangosir yn llawn er mwyn iddyn nhw adio.",
             "Caiff atebion ysgrifenedig eu tagio â themâu drwy gyfateb geiriau allweddol Saesneg a Chymraeg o "
             "lyfr codau (geiriau Cymraeg yn eu holl ffurfiau treigledig). Gall ateb fod â sawl thema. Mae "
             "testun ymgyrch yn cyfrif unwaith. Mae cyfeiriadau e-bost, rhifau ffôn a chodau post llawn wedi'u "

@@ -1,7 +1,9 @@
 """The review team's Excel workbook and CSV files, written from the suppressed tables."""
 from __future__ import annotations
 
+import math
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -25,9 +27,15 @@ HEADERS = {
     "option_code": ("Answer code", "Cod yr ateb"),
     "label_en": ("Label", "Label (Saesneg)"),
     "label_cy": ("Label (Welsh)", "Label"),
-    "respondent_group": ("Respondent group", "Grŵp ymatebwyr"),
-    "local_authority": ("Local authority", "Awdurdod lleol"),
-    "language": ("Response language", "Iaith yr ymateb"),
+    "respondent_group": ("Respondent group code", "Cod y grŵp ymatebwyr"),
+    "respondent_group_label_en": ("Respondent group", "Grŵp ymatebwyr (Saesneg)"),
+    "respondent_group_label_cy": ("Respondent group (Welsh)", "Grŵp ymatebwyr"),
+    "local_authority": ("Local authority code", "Cod yr awdurdod lleol"),
+    "local_authority_label_en": ("Local authority", "Awdurdod lleol (Saesneg)"),
+    "local_authority_label_cy": ("Local authority (Welsh)", "Awdurdod lleol"),
+    "language": ("Response language code", "Cod iaith yr ymateb"),
+    "language_label_en": ("Response language", "Iaith yr ymateb (Saesneg)"),
+    "language_label_cy": ("Response language (Welsh)", "Iaith yr ymateb"),
     "count": ("Count", "Nifer"),
     "base": ("Base (answered)", "Sylfaen (wedi ateb)"),
     "percent": ("Percent of base", "Canran o'r sylfaen"),
@@ -42,8 +50,10 @@ HEADERS = {
     "campaign_id": ("Campaign", "Ymgyrch"),
     "campaign_size": ("Responses in campaign", "Ymatebion yn yr ymgyrch"),
     "themes": ("Themes", "Themâu"),
-    "dimension": ("Breakdown", "Dadansoddiad"),
-    "category": ("Category", "Categori"),
+    "dimension": ("Breakdown code", "Cod y dadansoddiad"),
+    "dimension_label_en": ("Breakdown", "Dadansoddiad (Saesneg)"),
+    "dimension_label_cy": ("Breakdown (Welsh)", "Dadansoddiad"),
+    "category": ("Category code", "Cod y categori"),
     "respondents": ("Respondents", "Ymatebwyr"),
 }
 
@@ -52,6 +62,7 @@ COLUMN_FOR_HEADER = {english: column for column, (english, _) in HEADERS.items()
 # Table -> (English title, Welsh title), in the workbook's order.
 SHEETS = {
     "respondent_profile": ("Who responded", "Pwy ymatebodd"),
+    "question_summary": ("Every question, all respondents", "Pob cwestiwn, pob ymatebydd"),
     "crosstab_group": ("Answers by respondent group", "Atebion yn ôl grŵp ymatebwyr"),
     "crosstab_area": ("Answers by local authority", "Atebion yn ôl awdurdod lleol"),
     "crosstab_language": ("Answers by response language", "Atebion yn ôl iaith yr ymateb"),
@@ -173,3 +184,46 @@ def read_sheets(path: Path | str) -> dict[str, pd.DataFrame]:
         return sheets
     finally:
         book.close()
+
+
+EXCEL_TEXT_LIMIT = 32_767                     # characters in a cell; XlsxWriter cuts longer text there
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f]")
+
+
+def _as_read_back(value) -> str:
+    """A table's value as read_sheets gives it back from the workbook, written out so that the two compare:
+    numbers as numbers (1 and 1.0 alike), missing and empty text as nothing, control characters in
+    Excel's escaped form and text cut at Excel's limit."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, str):
+        return _CONTROL_CHARACTERS.sub(lambda m: f"_x{ord(m.group()):04X}_", value[:EXCEL_TEXT_LIMIT])
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, (bool, int, float)):
+        return "" if isinstance(value, float) and math.isnan(value) else repr(float(value))
+    return str(value)
+
+
+def sheets_not_matching(sheets: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Per sheet (or table) that is not its table value for value, what differs; empty when all match."""
+    found = {}
+    for name in sorted(set(sheets) | set(tables)):
+        sheet, table = sheets.get(name), tables.get(name)
+        if sheet is None or table is None:
+            found[name] = "no sheet" if sheet is None else "no such table"
+        elif list(sheet.columns) != list(table.columns):
+            found[name] = f"columns {list(sheet.columns)} in the sheet, {list(table.columns)} in the table"
+        elif len(sheet) != len(table):
+            found[name] = f"{len(sheet)} rows in the sheet, {len(table)} in the table"
+        else:
+            differs = pd.Series(False, index=range(len(table)))
+            for column in table.columns:
+                shown = [_as_read_back(v) for v in sheet[column].tolist()]
+                expected = [_as_read_back(v) for v in table[column].tolist()]
+                differs |= pd.Series([a != b for a, b in zip(shown, expected)], dtype=bool)
+            if differs.any():
+                first = int(differs.idxmax())
+                found[name] = (f"{int(differs.sum())} of {len(table)} rows differ, the first at sheet row "
+                               f"{first + HEADER_ROWS + 1}")
+    return found

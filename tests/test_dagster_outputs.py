@@ -1,4 +1,6 @@
 """Materialise the analysis and the review outputs in-process and open what the review team would open."""
+import base64
+import html as markup
 import re
 import sqlite3
 
@@ -13,6 +15,7 @@ from dagster_project.resources import LlaisResource
 from etl import synthetic
 from etl.publish import PUBLISHED
 from etl.suppression import SuppressionRule
+from etl.wording import words
 from etl.workbook import read_sheets
 from tests.etl_fixtures import SURVEY
 
@@ -46,9 +49,11 @@ def test_definitions_hold_the_output_assets_and_jobs():
 def test_every_output_materialises_and_every_check_passes(outputs):
     _, _, result = outputs
     assert result.success
-    checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
+    checks = {(e.asset_check_evaluation_data.asset_key.path[-1], e.asset_check_evaluation_data.check_name):
+              e.asset_check_evaluation_data.passed
               for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
-    assert {"no_small_counts_published", "workbook_matches_analysis_tables", "charts_match_questions"} <= set(checks)
+    assert {("review_workbook", "no_small_counts_published"), ("review_workbook", "workbook_matches_analysis_tables"),
+            ("review_report", "charts_match_questions"), ("review_report", "no_small_counts_published")} <= set(checks)
     assert all(checks.values()), checks
 
 
@@ -68,7 +73,10 @@ def test_workbook_opens_with_a_contents_sheet_and_suppressed_sheets(outputs):
     assert book.sheetnames == ["contents", *PUBLISHED]
     sheet = book["crosstab_group"]
     assert sheet.freeze_panes == "A3"
-    assert (sheet["J1"].value, sheet["J2"].value) == ("Count", "Nifer")
+    assert (sheet["L1"].value, sheet["L2"].value) == ("Count", "Nifer")
+    # Each breakdown code has its English and Welsh name beside it.
+    assert [sheet.cell(1, column).value for column in (2, 3, 4)] == [
+        "Respondent group code", "Respondent group", "Respondent group (Welsh)"]
     sheets = read_sheets(folder / "review_workbook.xlsx")
     for name in PUBLISHED:
         assert len(sheets[name]) == len(table(analysis_db, name))
@@ -93,7 +101,15 @@ def test_charts_exist_in_both_languages_and_show_in_the_ui(outputs):
     report = [e for e in result.get_asset_materialization_events()
               if e.materialization.asset_key.path[-1] == "review_report"][0]
     metadata = report.materialization.metadata
-    assert metadata["chart en concerns"].value.startswith("![concerns](data:image/png;base64,")
+    for language in ("en", "cy"):
+        for question in closed:
+            shown = metadata[f"chart {language} {question}"].value
+            prefix = f"![{question}](data:image/png;base64,"
+            assert shown.startswith(prefix) and shown.endswith(")")
+            png = (folder / "charts" / language / f"{question}.png").read_bytes()
+            assert base64.b64decode(shown[len(prefix):-1]) == png
+    # Sixty charts inline keep the event to a size the UI and the event log handle easily.
+    assert sum(len(value.value) for key, value in metadata.items() if key.startswith("chart ")) < 2_000_000
 
 
 def test_reports_are_self_contained_and_bilingual(outputs):
@@ -113,6 +129,9 @@ def test_campaigns_listed_with_their_size_and_themes_counted_in_welsh(outputs):
     analysis_db, _, _ = outputs
     campaigns = table(analysis_db, "free_text_campaigns")
     assert len(campaigns) >= 1 and (campaigns["campaign_size"] >= 5).all()
+    # Members paste it in capitals or with doubled spaces; it is shown as most wrote it, evenly spaced.
+    assert not campaigns["text"].str.contains(r"\s\s").any()
+    assert not (campaigns["text"] == campaigns["text"].str.upper()).any()
     themes = table(analysis_db, "free_text_themes")
     welsh = themes[(themes["language"] == "cy") & (themes["theme_id"] != "untagged")]
     assert welsh["answers"].sum() > 0
@@ -194,3 +213,176 @@ def test_the_report_summarises_duplicates_from_the_columns_it_reads_as_from_the_
     whole = duplicate_summary(_table(llais, "duplicate_groups"))
     assert len(whole) > 1
     pd.testing.assert_frame_equal(duplicate_summary(narrow), whole)
+
+
+def accounting(html: str) -> dict[str, int]:
+    """The report's table of response counts, label -> figure, as a reader sees it."""
+    table = re.search(r'<table class="accounting">(.*?)</table>', html, re.S).group(1)
+    return {markup.unescape(label): int(value.replace(",", ""))
+            for label, value in re.findall(r'<th scope="row">(.*?)</th><td class="n">([0-9,]+)</td>', table)}
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+def test_the_report_accounts_for_every_response_received(outputs, language):
+    analysis_db, folder, _ = outputs
+    w = words(language)
+    shown = accounting((folder / f"review_report.{language}.html").read_text(encoding="utf-8"))
+    received, analysed = shown[w["responses_received"]], shown[w["responses_analysed"]]
+    set_aside = [shown[w[key]] for key in ("quarantined", "excluded_at_intake", "duplicates_removed")]
+    excluded = len(table(analysis_db, "excluded_responses"))
+    assert received == COUNT and shown[w["excluded_at_intake"]] == excluded > 0
+    assert received == analysed + sum(set_aside)
+    assert analysed == len(table(analysis_db, "responses_deduplicated"))
+    # The method notes say why responses are excluded on arrival.
+    html = (folder / f"review_report.{language}.html").read_text(encoding="utf-8")
+    method = markup.unescape(html[html.index('<section id="method">'):])
+    assert w["method_notes"][0] in method
+
+
+def test_the_reports_tables_hide_small_counts_and_the_check_finds_one_left(outputs, tmp_path):
+    import shutil
+
+    from dagster_project.outputs import no_small_counts_in_report
+    from etl.report import duplicate_summary
+
+    analysis_db, folder, _ = outputs
+    # The generated duplicates include rules with fewer than five groups.
+    assert duplicate_summary(table(analysis_db, "duplicate_groups"))["groups"].between(1, 4).any()
+    english = (folder / "review_report.en.html").read_text(encoding="utf-8")
+    duplicates = english[english.index('<section id="duplicates">'):english.index('<section id="method">')]
+    cells = re.findall(r'<td class="n">([^<]*)</td>', duplicates)
+    numbers = pd.to_numeric(pd.Series(cells).str.replace(",", ""), errors="coerce")
+    assert "[c]" in cells and not numbers.between(1, 4).any()
+
+    copy = shutil.copytree(folder, tmp_path / SURVEY.slug)
+    welsh = copy / "review_report.cy.html"
+    welsh.write_text(welsh.read_text(encoding="utf-8").replace('<td class="n">[c]</td>', '<td class="n">2</td>', 1),
+                     encoding="utf-8")
+    llais = LlaisResource(survey_database=str(analysis_db.parent / "responses.db"), analysis_database=str(analysis_db))
+    result = no_small_counts_in_report(llais=llais, review=ReviewOutputsResource(exports_dir=str(tmp_path)))
+    assert not result.passed
+    assert result.metadata["small_counts_in_reports"].value == {"review_report.en.html": 0, "review_report.cy.html": 1}
+
+
+def test_the_workbook_check_fails_when_a_sheet_differs_from_its_suppressed_table(outputs, tmp_path):
+    import shutil
+
+    from dagster_project import outputs as module
+
+    analysis_db, folder, _ = outputs
+    copy = shutil.copytree(folder, tmp_path / SURVEY.slug)
+    book = load_workbook(copy / "review_workbook.xlsx")
+    cell = book["crosstab_group"]["L3"]        # the first row's count: the row count stays the same
+    cell.value = cell.value + 1
+    book.save(copy / "review_workbook.xlsx")
+    llais = LlaisResource(survey_database=str(analysis_db.parent / "responses.db"), analysis_database=str(analysis_db))
+    results = {r.check_name: r for r in module.review_workbook_checks(
+        llais=llais, review=ReviewOutputsResource(exports_dir=str(tmp_path)))}
+    matches = results["workbook_matches_analysis_tables"]
+    assert not matches.passed
+    assert set(matches.metadata["sheets_not_matching_tables"].value) == {"crosstab_group"}
+
+
+def test_the_chart_check_fails_on_a_stray_or_a_missing_chart(outputs, tmp_path):
+    import shutil
+
+    from dagster_project.outputs import charts_match_questions
+
+    analysis_db, folder, _ = outputs
+    llais = LlaisResource(survey_database=str(analysis_db.parent / "responses.db"), analysis_database=str(analysis_db))
+    review = ReviewOutputsResource(exports_dir=str(tmp_path))
+    copy = shutil.copytree(folder, tmp_path / SURVEY.slug)
+    assert charts_match_questions(llais=llais, review=review).passed
+    shutil.copy(copy / "charts" / "cy" / "concerns.png", copy / "charts" / "cy" / "one_change.png")
+    (copy / "charts" / "en" / "gender.png").unlink()
+    result = charts_match_questions(llais=llais, review=review)
+    assert not result.passed
+    assert result.metadata["charts_not_questions"].value == ["one_change"]
+    assert result.metadata["questions_without_chart"].value == {"en": ["gender"]}
+
+
+@pytest.fixture
+def printed(request):
+    """A browser page showing a report as it prints (skipped, loudly, without Chromium)."""
+    from browser_support import require_chromium
+
+    require_chromium()
+    page = request.getfixturevalue("browser").new_page()
+    page.emulate_media(media="print")
+    yield page
+    page.close()
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+def test_the_printed_report_opens_with_its_contents_and_counts_and_right_aligns_numbers(outputs, printed, language):
+    _, folder, _ = outputs
+    printed.goto((folder / f"review_report.{language}.html").as_uri())
+    layout = printed.evaluate("""() => {
+        const style = (selector) => getComputedStyle(document.querySelector(selector));
+        return {
+            contents: style("nav").display,
+            breaks: [...document.querySelectorAll("body > section > h2")].map(h => getComputedStyle(h).breakBefore),
+            headers: [...new Set([...document.querySelectorAll("th.n")].map(th => getComputedStyle(th).textAlign))],
+            numbers: [...new Set([...document.querySelectorAll("td.n")].map(td => getComputedStyle(td).textAlign))],
+        };
+    }""")
+    # Page 1: the title, the contents and the response counts; each later part starts a page.
+    assert layout["contents"] != "none"
+    assert layout["breaks"][0] != "page" and set(layout["breaks"][1:]) == {"page"}
+    assert layout["headers"] == layout["numbers"] == ["right"]
+
+
+def test_every_question_is_summarised_in_the_workbook_with_welsh_labels(outputs):
+    _, folder, _ = outputs
+    sheets = read_sheets(folder / "review_workbook.xlsx")
+    summary = sheets["question_summary"]
+    assert list(dict.fromkeys(summary["question_id"])) == [q.id for q in SURVEY.questions]
+    answered = summary[summary["option_code"] == "answered"]
+    assert set(answered["question_id"]) == {q.id for q in SURVEY.questions if not q.is_closed}
+    assert (answered["label_cy"] == "Wedi ateb").all() and summary["label_cy"].notna().all()
+    # A closed question's figures are crosstab_group's 'all' column, hidden where it hides them.
+    group = sheets["crosstab_group"]
+    columns = ["question_id", "option_code", "label_cy", "count", "base", "percent"]
+    pd.testing.assert_frame_equal(summary.loc[summary["option_code"] != "answered", columns].reset_index(drop=True),
+                                  group.loc[group["respondent_group"] == "all", columns].reset_index(drop=True))
+
+
+def test_the_report_lists_every_theme_and_untagged_answers_under_each_written_question(outputs):
+    from etl.themes import UNTAGGED_LABELS, load_codebook, themed_questions
+
+    analysis_db, folder, _ = outputs
+    totals = table(analysis_db, "free_text_themes").query("respondent_group == 'all'")
+    written = totals.groupby("question_id")["answers"].sum().gt(0)
+    assert set(totals["question_id"]) == set(themed_questions(SURVEY)) and written.any()
+    for language, untagged in zip(("en", "cy"), UNTAGGED_LABELS):
+        html = markup.unescape((folder / f"review_report.{language}.html").read_text(encoding="utf-8"))
+        themes = html[html.index('<section id="themes">'):html.index(f'<h3>{words(language)["examples"]}</h3>')]
+        assert themes.count(f"<td>{untagged}</td>") == written.sum()
+        for theme in load_codebook():
+            assert themes.count(f"<td>{theme.label_en if language == 'en' else theme.label_cy}</td>") == written.sum()
+
+
+def test_breakdown_codes_are_named_in_english_and_welsh_in_every_published_table(outputs):
+    _, folder, _ = outputs
+    sheets = read_sheets(folder / "review_workbook.xlsx")
+    group = sheets["crosstab_group"]
+    names = group.drop_duplicates("respondent_group").set_index("respondent_group")
+    assert names.loc["service_user", "respondent_group_label_en"] == (
+        "Someone who uses or has used drug or alcohol services")
+    assert names.loc["service_user", "respondent_group_label_cy"] == (
+        "Rhywun sy'n defnyddio neu sydd wedi defnyddio gwasanaethau cyffuriau neu alcohol")
+    assert names.loc["all", ["respondent_group_label_en", "respondent_group_label_cy"]].tolist() == [
+        "All respondents", "Pob ymatebydd"]
+    area = sheets["crosstab_area"].drop_duplicates("local_authority").set_index("local_authority")
+    assert area.loc["powys", "local_authority_label_cy"] == "Powys"
+    assert area.loc["unknown", "local_authority_label_cy"] == "Anhysbys"
+    language = sheets["crosstab_language"].drop_duplicates("language").set_index("language")
+    assert language.loc["cy", ["language_label_en", "language_label_cy"]].tolist() == ["Welsh", "Cymraeg"]
+    profile = sheets["respondent_profile"].drop_duplicates("dimension").set_index("dimension")
+    assert profile.loc["channel", "dimension_label_cy"] == "Yn ôl sianel"
+    for name in ("free_text_themes", "theme_examples"):
+        for column in ("respondent_group", "language"):
+            frame = sheets[name]
+            assert frame[f"{column}_label_en"].notna().all() and frame[f"{column}_label_cy"].notna().all()
+            named = frame[frame[column] != "all"]
+            assert not (named[f"{column}_label_en"] == named[column]).any()

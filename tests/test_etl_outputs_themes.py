@@ -169,3 +169,36 @@ def test_each_unit_has_its_texts_combination_of_themes():
     assert ticked == [[True, True, False], [False, True, False], [True, True, False], [False, False, True],
                       [False, False, True], [True, True, False]]
     assert len(themes.combinations) == 3
+
+
+@pytest.mark.parametrize("variants", [
+    # Evened-out spacing makes the commonest form, though no one member's text is the most common one.
+    ["TREATMENT NOT PUNISHMENT: FUND THE SERVICES.", "TREATMENT NOT PUNISHMENT: FUND THE SERVICES.",
+     "Treatment  not  punishment:  fund  the  services.", "Treatment not punishment: fund the services. ",
+     "Treatment not punishment:\nfund the services.", "Treatment not punishment: fund the services!!"],
+    # Capitals throughout are never the text shown while another variant was written.
+    ["TREATMENT NOT PUNISHMENT: FUND THE SERVICES."] * 4 + ["Treatment  not  punishment:  fund  the  services."],
+])
+def test_a_campaign_is_shown_as_most_of_its_members_wrote_it_with_spacing_evened_out(variants):
+    rows = [(i, "one_change", "one_change", "en", "public", text, "campaign-1") for i, text in enumerate(variants, 1)]
+    tables = theme_tables(free_text(rows), SURVEY, CODEBOOK)
+    assert tables.campaigns["text"].tolist() == ["Treatment not punishment: fund the services."]
+    assert tables.campaigns["campaign_size"].tolist() == [len(variants)]
+    quoted = tables.examples.loc[tables.examples["is_campaign"].astype(bool), "text"]
+    assert set(quoted) == {"Treatment not punishment: fund the services."}
+
+
+def test_every_theme_and_untagged_are_counted_for_every_themed_question_even_when_none_mention_them(tables):
+    from etl.themes import themed_questions
+
+    totals = tables.counts[tables.counts["respondent_group"] == "all"]
+    every = [t.id for t in CODEBOOK] + [UNTAGGED]
+    assert list(dict.fromkeys(totals["question_id"])) == themed_questions(SURVEY)
+    for question, rows in totals.groupby("question_id", sort=False):
+        assert rows["theme_id"].tolist() == every, question
+    assert total(tables.counts, "one_change", "class_a")["answers"] == 0
+    assert total(tables.counts, "other_comments", UNTAGGED)[["answers", "campaign_responses"]].tolist() == [0, 0]
+    assert total(tables.counts, "other_comments", "policing_presence")["answers"] == 1
+    # Only the totals gain zero rows: a group and language is listed where it has an answer.
+    assert (tables.counts.loc[tables.counts["respondent_group"] != "all", "answers"] > 0).all()
+    assert totals["label_cy"].notna().all()

@@ -4,7 +4,7 @@ import pytest
 from openpyxl import load_workbook
 
 from etl.suppression import SuppressionRule
-from etl.workbook import read_sheets, write_workbook
+from etl.workbook import read_sheets, sheets_not_matching, write_workbook
 
 RULE = SuppressionRule()
 
@@ -57,3 +57,22 @@ def test_a_control_character_in_an_answer_does_not_stop_the_workbook(tmp_path):
     path = write_workbook(tmp_path / "bell.xlsx", {"theme_examples": pd.DataFrame({"text": ["bell \x07 rang"]})},
                           "T", RULE)
     assert read_sheets(path)["theme_examples"]["text"].tolist() == ["bell _x0007_ rang"]
+
+
+def test_a_workbook_read_back_matches_its_tables_value_for_value(workbook):
+    path, tables = workbook
+    assert sheets_not_matching(read_sheets(path), tables) == {}
+    bell = {"theme_examples": pd.DataFrame({"text": ["bell \x07 rang", None], "answers": [float("nan"), 2.0]})}
+    assert sheets_not_matching(read_sheets(write_workbook(path.with_name("bell.xlsx"), bell, "T", RULE)), bell) == {}
+
+
+def test_a_sheet_that_differs_from_its_table_is_named(workbook):
+    path, tables = workbook
+    sheets = read_sheets(path)
+    changed = {**tables, "free_text_themes": tables["free_text_themes"].assign(answers=[12, "[c]", 1])}
+    assert sheets_not_matching(sheets, changed) == {
+        "free_text_themes": "1 of 3 rows differ, the first at sheet row 5"}
+    fewer = {**tables, "free_text_themes": tables["free_text_themes"].iloc[:2]}
+    assert sheets_not_matching(sheets, fewer) == {"free_text_themes": "3 rows in the sheet, 2 in the table"}
+    assert sheets_not_matching({"free_text_themes": sheets["free_text_themes"]}, tables) == {
+        "free_text_campaigns": "no sheet"}

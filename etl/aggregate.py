@@ -15,11 +15,12 @@ from .clean import shown_mask, submitted_times
 from .cores import available_cores
 from .labels import welsh_label
 from .redact import redact_values
+from .wording import WORDS
 
 SUMMARY_COLUMNS = ["survey_id", "question_id", "question_type", "option_code", "label_en", "label_cy",
                    "count", "base", "percent"]
 ANSWERED_CODE = "answered"
-ANSWERED_LABEL = "Answered"
+ANSWERED_LABEL, ANSWERED_LABEL_CY = WORDS["en"]["answered"], WORDS["cy"]["answered"]
 UNKNOWN = "unknown"
 
 
@@ -134,7 +135,7 @@ def _table(parts: list, categories: list, survey: Survey, welsh: dict[str, str])
         "question_type": [q.type for q, codes, _, _, _ in parts for _ in range(size * len(codes))],
         "option_code": [c for _, codes, _, _, _ in parts for _ in categories for c in codes],
         "label_en": label_en,
-        "label_cy": pd.Series([welsh_label(welsh, label, q.option_context)
+        "label_cy": pd.Series([welsh_label(welsh, label, q.option_context) if q.is_closed else ANSWERED_LABEL_CY
                                for q, _, labels, _, _ in parts for _ in categories for label in labels], dtype="str"),
         "count": np.concatenate([counts.reshape(-1) for *_, counts, _ in parts] or [[]]).astype(np.int64),
         "base": np.concatenate([np.repeat(base, len(codes)) for _, codes, _, _, base in parts] or [[]]

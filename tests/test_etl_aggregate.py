@@ -50,6 +50,7 @@ def test_base_is_respondents_asked_and_answering():
     table = summary()
     assert table.loc[("seen_dealing", "yes"), "base"] == 1
     assert table.loc[("police_needs", "answered"), ["count", "base"]].tolist() == [1, 1]
+    assert table.loc[("police_needs", "answered"), ["label_en", "label_cy"]].tolist() == ["Answered", "Wedi ateb"]
 
 
 def test_every_question_appears():

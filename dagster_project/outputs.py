@@ -9,7 +9,7 @@ import pandas as pd
 from dagster import (AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetOut, ConfigurableResource,
                      MaterializeResult, MetadataValue, Output, asset, asset_check, multi_asset, multi_asset_check)
 
-from etl import aggregate
+from etl import aggregate, pdf
 from etl.charts import QuestionCharts
 from etl.crosstab import crosstab, languages
 from etl.erasure import (analysis_tables_with_references, erased_in_files, erased_in_tables, read_erased_references,
@@ -152,9 +152,24 @@ def review_report(context: AssetExecutionContext, llais: LlaisResource,
         html = render_report(language, survey=survey, welsh=welsh, published=published, charts=charts,
                              counts=counts, duplicates=duplicates, rule=rule)
         paths.append(_write(review.folder(llais) / report_name(language), html.encode("utf-8")))
+    metadata.update(_pdfs(context, paths))
     context.log.info(f"Wrote {', '.join(str(p) for p in paths)}")
     return MaterializeResult(metadata={
         **{f"report {language}": MetadataValue.path(str(p)) for language, p in zip(LANGUAGES, paths)}, **metadata})
+
+
+def _pdfs(context: AssetExecutionContext, reports: list[Path]) -> dict[str, MetadataValue]:
+    """Each HTML report laid out as PDF beside it; where that cannot be done here, no PDF at all
+    (an old one could hold a response erased since), and the metadata says why."""
+    targets = [report.with_suffix(".pdf") for report in reports]
+    reason = pdf.unavailable()
+    if reason:
+        for target in targets:
+            target.unlink(missing_ok=True)
+        context.log.warning(f"No PDF reports: {reason}")
+        return {"pdf": MetadataValue.text(f"not made: {reason}")}
+    pdf.write_pdfs(list(zip(reports, targets)))
+    return {f"report {target.suffixes[0].lstrip('.')} pdf": MetadataValue.path(str(target)) for target in targets}
 
 
 def _group_names(survey, welsh: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -255,14 +270,18 @@ def _workbook_matches_analysis_tables(sheets: dict[str, pd.DataFrame], llais: Ll
 
 
 @asset_check(asset="review_report", blocking=True,
-             description="Every chart is a closed question of the definition, and each has an English and a Welsh chart.")
+             description="Every chart is a closed question of the definition, each has an English and a Welsh "
+                         "chart, and both reports exist (as HTML, and as PDF where PDFs can be made here).")
 def charts_match_questions(llais: LlaisResource, review: ReviewOutputsResource) -> AssetCheckResult:
     closed = {q.id for q in llais.survey().questions if q.is_closed}
     found = {language: {p.stem for p in (review.folder(llais) / "charts" / language).glob("*.png")}
              for language in LANGUAGES}
     stray = sorted(set().union(*found.values()) - closed)
     missing = {language: sorted(closed - stems) for language, stems in found.items() if closed - stems}
-    reports = [report_name(language) for language in LANGUAGES if not (review.folder(llais) / report_name(language)).is_file()]
+    names = [report_name(language) for language in LANGUAGES]
+    if not pdf.unavailable():
+        names += [str(Path(name).with_suffix(".pdf")) for name in names]
+    reports = [name for name in names if not (review.folder(llais) / name).is_file()]
     return AssetCheckResult(passed=not stray and not missing and not reports, metadata={
         "charts_not_questions": MetadataValue.json(stray), "questions_without_chart": MetadataValue.json(missing),
         "missing_reports": MetadataValue.json(reports)})
@@ -291,7 +310,7 @@ def no_erased_response_downstream(llais: LlaisResource, review: ReviewOutputsRes
     found = erased_in_tables(analysis_tables_with_references(llais.analysis_database), erased)
     frames = [*(Path(llais.analysis_database).parent / "analysis_frames" / llais.survey_slug).glob("*.parquet")]
     published = [*review.folder(llais).rglob("*"), *frames]
-    found.update(erased_in_files([path for path in published if path.suffix in {".csv", ".xlsx", ".html",
+    found.update(erased_in_files([path for path in published if path.suffix in {".csv", ".xlsx", ".html", ".pdf",
                                                                                  ".parquet"}], erased))
     # Tables and frames naming responses by id alone (free_text, duplicate_groups, ...): any id the
     # survey database no longer holds. Nothing erased, nothing to look for (as above).

@@ -19,6 +19,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+from pypdf import PdfReader
 
 from .read import open_read_only, read_table_arrow, table_exists
 
@@ -108,6 +109,8 @@ def _parquet_references(path: Path) -> str:
 def _file_text(path: Path) -> str:
     if path.suffix == ".parquet":
         return _parquet_references(path)
+    if path.suffix == ".pdf":
+        return "\n".join(page.extract_text() for page in PdfReader(path).pages)
     if path.suffix == ".xlsx":
         with zipfile.ZipFile(path) as archive:
             return "\n".join(archive.read(name).decode("utf-8", "replace")
@@ -116,7 +119,7 @@ def _file_text(path: Path) -> str:
 
 
 def erased_in_files(paths: Iterable[Path], erased: set[str]) -> dict[str, list[str]]:
-    """File path -> erased references that appear anywhere in it (CSV, HTML, workbook text, Parquet frames)."""
+    """File path -> erased references that appear anywhere in it (CSV, HTML, PDF and workbook text, Parquet frames)."""
     found: dict[str, list[str]] = {}
     if not erased:
         return found

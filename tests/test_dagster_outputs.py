@@ -8,11 +8,12 @@ import pandas as pd
 import pytest
 from dagster import AssetKey, DagsterInstance
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from dagster_project import build_definitions, defs
 from dagster_project.outputs import ReviewOutputsResource
 from dagster_project.resources import LlaisResource
-from etl import synthetic
+from etl import pdf, synthetic
 from etl.publish import PUBLISHED
 from etl.suppression import SuppressionRule
 from etl.wording import words
@@ -123,6 +124,21 @@ def test_reports_are_self_contained_and_bilingual(outputs):
     assert "Who responded" in english and "Method notes" in english
     assert "Pwy ymatebodd" in welsh and "Nodiadau ar y dull" in welsh
     assert "Exact resubmission" in english and "[c]" in english
+
+
+def test_each_report_is_also_a_pdf_in_its_language(outputs):
+    _, folder, result = outputs
+    if pdf.unavailable():
+        pytest.skip(f"PDF REPORTS NOT MADE HERE: {pdf.unavailable()}")
+    metadata = result.asset_materializations_for_node("review_report")[0].metadata
+    for language, title, heading in (("en", "Consultation responses", "Who responded"),
+                                     ("cy", "Ymatebion i'r ymgynghoriad", "Pwy ymatebodd")):
+        path = folder / f"review_report.{language}.pdf"
+        assert metadata[f"report {language} pdf"].value == str(path)
+        reader = PdfReader(path)
+        text = " ".join(page.extract_text() for page in reader.pages)
+        assert len(reader.pages) > 3 and title in " ".join(reader.pages[0].extract_text().split())
+        assert heading in text and "[c]" in text
 
 
 def test_campaigns_listed_with_their_size_and_themes_counted_in_welsh(outputs):

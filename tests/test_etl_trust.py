@@ -60,6 +60,18 @@ def test_erased_references_found_in_tables_and_files(tmp_path):
     assert found == {str(csv): ["BBBB-BBBB"], str(workbook): ["AAAA-AAAA"], str(frame): ["AAAA-AAAA"]}
 
 
+def test_an_erased_reference_is_found_in_a_pdf_report(tmp_path):
+    from etl import pdf
+    if pdf.unavailable():
+        import pytest
+        pytest.skip(f"PDF reports cannot be made here: {pdf.unavailable()}")
+    pages = {"left.html": "<p>Quoted by BBBB-BBBB</p>", "clean.html": "<p>nothing here</p>"}
+    for name, body in pages.items():
+        (tmp_path / name).write_text(f"<!doctype html><html><body>{body}</body></html>", encoding="utf-8")
+    written = pdf.write_pdfs([(tmp_path / name, tmp_path / name.replace(".html", ".pdf")) for name in pages])
+    assert erased_in_files(written, {"AAAA-AAAA", "BBBB-BBBB"}) == {str(tmp_path / "left.pdf"): ["BBBB-BBBB"]}
+
+
 def test_response_ids_the_survey_database_no_longer_holds_are_found_where_ids_alone_name_responses(tmp_path):
     import sqlite3
 

@@ -308,7 +308,7 @@ def no_small_counts_in_report(llais: LlaisResource, review: ReviewOutputsResourc
 def no_erased_response_downstream(llais: LlaisResource, review: ReviewOutputsResource) -> AssetCheckResult:
     erased = read_erased_references(llais.survey_database)
     found = erased_in_tables(analysis_tables_with_references(llais.analysis_database), erased)
-    frames = [*(Path(llais.analysis_database).parent / "analysis_frames" / llais.survey_slug).glob("*.parquet")]
+    frames = [*llais.frames_folder().glob("*.parquet")]
     published = [*review.folder(llais).rglob("*"), *frames]
     found.update(erased_in_files([path for path in published if path.suffix in {".csv", ".xlsx", ".html", ".pdf",
                                                                                  ".parquet"}], erased))
@@ -320,7 +320,9 @@ def no_erased_response_downstream(llais: LlaisResource, review: ReviewOutputsRes
         vanished = vanished_ids_in_tables(llais.analysis_database, llais.survey_slug, stored)
         vanished.update(vanished_ids_in_frames(frames, stored))
     return AssetCheckResult(passed=not found and not vanished, metadata={
-        "erasures_recorded": len(erased), "still_present": MetadataValue.json(found),
+        # Where, and how many: never the references themselves, which Dagster would keep for good.
+        "erasures_recorded": len(erased),
+        "erased_references_still_present": MetadataValue.json({where: len(hits) for where, hits in found.items()}),
         "deleted_response_ids_present": MetadataValue.json({name: ids[:50] for name, ids in vanished.items()})})
 
 

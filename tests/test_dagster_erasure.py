@@ -99,7 +99,7 @@ def test_check_finds_an_erased_response_where_only_its_id_is_left(materialised, 
                             analysis_database=str(folder / "analysis.db")),
         review=ReviewOutputsResource(exports_dir=str(folder / "exports")))
     assert not result.passed
-    assert result.metadata["still_present"].value == {}
+    assert result.metadata["erased_references_still_present"].value == {}
     left = result.metadata["deleted_response_ids_present"].value
     assert left["free_text"] == [response_id]
     frames = {Path(path).name: ids for path, ids in left.items() if path.endswith(".parquet")}
@@ -115,5 +115,6 @@ def test_check_blocks_when_an_erased_reference_survives(materialised):
     result, checks = run_everything(folder)
     check = checks["no_erased_response_downstream"]
     assert not check.passed
-    assert survivor in str(check.metadata["still_present"].value)
+    present = check.metadata["erased_references_still_present"].value
+    assert present["raw_responses"] == 1 and survivor not in str(check.metadata)
     assert not result.success  # blocking: the run is marked failed

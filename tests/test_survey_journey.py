@@ -209,7 +209,7 @@ def test_confirmation_says_whom_to_contact_to_have_answers_deleted(client, lang,
 
 @pytest.mark.parametrize("lang, words", [
     ("en", ("Reporting a problem", "Email:", "Enforcement procedure", "prepared on 29 November 2026")),
-    ("cy", ("E-bost:", "Y drefn orfodi", "Paratowyd y datganiad hwn ar 29 Tachwedd 2026"))])
+    ("cy", ("E-bost:", "Gweithdrefn orfodi", "Paratowyd y datganiad hwn ar 29 Tachwedd 2026"))])
 def test_accessibility_statement_gives_a_contact_the_enforcement_body_and_its_date(client, lang, words):
     page = client.get(f"/{lang}/accessibility").get_data(as_text=True)
     assert 'href="mailto:opcc@dyfed-powys.police.uk"' in page

@@ -59,14 +59,18 @@ def analysis_tables_with_references(analysis_database: Path | str) -> Mapping[st
     path = Path(analysis_database)
     if not path.is_file():
         return {}
+    with_references = [name for name, columns in _table_columns(path).items() if "reference" in columns]
+    return _References(path, with_references)
+
+
+def _table_columns(path: Path) -> dict[str, list[str]]:
+    """Each table of the analysis database and its column names."""
     conn = _connect(path)
     try:
         names = [row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")]
-        with_references = [name for name in names
-                           if "reference" in [row[1] for row in conn.execute(f'pragma table_info("{name}")')]]
+        return {name: [row[1] for row in conn.execute(f'pragma table_info("{name}")')] for name in names}
     finally:
         conn.close()
-    return _References(path, with_references)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -147,14 +151,8 @@ def vanished_ids_in_tables(analysis_database: Path | str, survey_id: str, stored
     path = Path(analysis_database)
     if not path.is_file():
         return {}
-    conn = _connect(path)
-    try:
-        names = [row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")]
-        columns = {name: [row[1] for row in conn.execute(f'pragma table_info("{name}")')] for name in names}
-    finally:
-        conn.close()
     found: dict[str, list[int]] = {}
-    for name, names_in in columns.items():
+    for name, names_in in _table_columns(path).items():
         id_columns = [c for c in RESPONSE_ID_COLUMNS if c in names_in]
         if "reference" in names_in or not id_columns:
             continue

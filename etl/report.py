@@ -107,6 +107,17 @@ def _examples(examples: pd.DataFrame, language: str) -> list[dict]:
     return themes
 
 
+# The report lists the largest campaigns; every one is in the workbook's free_text_campaigns sheet.
+# Without a limit, a large consultation's report (and its PDF) grows with every small campaign.
+CAMPAIGNS_LISTED = 25
+
+
+def _largest_campaigns(campaigns: pd.DataFrame) -> pd.DataFrame:
+    """The CAMPAIGNS_LISTED largest campaigns, largest first (ties in the table's own order)."""
+    sizes = pd.to_numeric(campaigns["campaign_size"], errors="coerce").fillna(0)
+    return campaigns.loc[sizes.sort_values(ascending=False, kind="stable").index[:CAMPAIGNS_LISTED]]
+
+
 def _records(frame: pd.DataFrame) -> list[dict]:
     """frame.to_dict("records"), built column by column (values as Python objects, as to_dict gives them)."""
     columns = list(frame.columns)
@@ -210,6 +221,7 @@ def render_report(language: str, *, survey: Survey, welsh: dict[str, str], publi
                      **{column: _figure(r[column]) for column in DUPLICATE_COUNTS}}
                     for _, r in suppress_duplicates(duplicates, rule, counts["duplicates_removed"]).iterrows()],
         campaigns=[{**row, "campaign_size": _figure(row["campaign_size"])}
-                   for row in _records(published["free_text_campaigns"])],
+                   for row in _records(_largest_campaigns(published["free_text_campaigns"]))],
+        campaigns_not_listed=max(len(published["free_text_campaigns"]) - CAMPAIGNS_LISTED, 0),
         method=method,
     )

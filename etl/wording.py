@@ -51,6 +51,8 @@ WORDS = {
         "campaign": "Campaign",
         "campaign_size": "Responses",
         "campaign_text": "Text",
+        "campaigns_not_listed": "The {shown} largest campaigns are listed; {more} smaller ones are not. Every "
+                                "campaign is in the workbook's free_text_campaigns sheet.",
         "untagged_note": "Untagged answers matched no theme in the codebook; they show what it misses.",
         "campaign_note": "A campaign (the same text sent by many people) counts once in the theme counts; "
                          "its size is shown here.",
@@ -132,6 +134,8 @@ WORDS = {
         "campaign": "Ymgyrch",
         "campaign_size": "Ymatebion",
         "campaign_text": "Testun",
+        "campaigns_not_listed": "Rhestrir y {shown} ymgyrch fwyaf; ni restrir {more} o rai llai. Mae pob ymgyrch "
+                                "yn nhaflen free_text_campaigns y llyfr gwaith.",
         "untagged_note": "Nid oedd atebion heb thema yn cyfateb i unrhyw thema yn y llyfr codau; maen nhw'n "
                          "dangos beth sydd ar goll ohono.",
         "campaign_note": "Mae ymgyrch (yr un testun wedi'i anfon gan lawer o bobl) yn cyfrif unwaith yn y "

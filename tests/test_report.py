@@ -77,3 +77,13 @@ def test_chart_legends_keep_clear_of_the_edges_with_the_longest_group_names_in_b
         height, width = ink.shape
         columns, lines = np.flatnonzero(ink.any(axis=0)), np.flatnonzero(ink.any(axis=1))
         assert columns.max() < width - 12 and lines.max() < height - 4, language
+
+
+def test_the_report_lists_the_largest_campaigns_and_says_how_many_more_are_in_the_workbook():
+    from etl.report import CAMPAIGNS_LISTED, _largest_campaigns
+    campaigns = pd.DataFrame({"campaign_id": [f"campaign-{i}" for i in range(CAMPAIGNS_LISTED + 5)],
+                              "campaign_size": [5 + i for i in range(CAMPAIGNS_LISTED + 4)] + ["[c]"]})
+    listed = _largest_campaigns(campaigns)
+    assert len(listed) == CAMPAIGNS_LISTED
+    assert listed["campaign_id"].iloc[0] == f"campaign-{CAMPAIGNS_LISTED + 3}"  # the largest first
+    assert "campaign-0" not in set(listed["campaign_id"]) and "campaign-29" not in set(listed["campaign_id"])

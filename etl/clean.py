@@ -25,6 +25,7 @@ from survey_app.definition import Survey
 from .answers import (as_codes, join_texts, per_distinct, routing_question_ids,
                       spread_text, tidy_multiple, ticked_matrix, unparseable_json)
 from .postcodes import invalid_outward_codes, local_authority_of, normalise_outward_codes
+from .read import is_bytes_type
 
 METADATA_COLUMNS = [
     "id", "survey_id", "survey_version", "reference", "submission_key", "started_at", "submitted_at",
@@ -124,8 +125,7 @@ def find_corrupt_rows(raw: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, 
 
 def is_bytes(values: pd.Series) -> bool:
     """A column read as bytes: it holds a value that is not UTF-8 text (see etl.read.as_text_if_utf8)."""
-    return isinstance(values.dtype, pd.ArrowDtype) and (
-        pa.types.is_binary(values.dtype.pyarrow_dtype) or pa.types.is_large_binary(values.dtype.pyarrow_dtype))
+    return isinstance(values.dtype, pd.ArrowDtype) and is_bytes_type(values.dtype.pyarrow_dtype)
 
 
 # Valid UTF-8, byte by byte (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF). Arrow runs

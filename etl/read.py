@@ -79,7 +79,7 @@ def read_table_arrow(path: Path | str, sql: str, params: list | tuple = (),
     table = _concatenated(tables) if len(tables) > 1 else tables[0]
     for index, name in enumerate(table.column_names):
         column = table.column(index)
-        if _is_text(column.type) or _is_bytes(column.type):
+        if _is_text(column.type) or is_bytes_type(column.type):
             column = as_text_if_utf8(column)
             table = table.set_column(index, name, column)
         if name in categorical and _is_text(column.type) and column.null_count < len(column):
@@ -99,7 +99,7 @@ def _is_text(kind: pa.DataType) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
-def _is_bytes(kind: pa.DataType) -> bool:
+def is_bytes_type(kind: pa.DataType) -> bool:
     return pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
 
 
@@ -129,7 +129,7 @@ def _concatenated(tables: list[pa.Table]) -> pa.Table:
             if column.null_count < len(column):
                 typed.setdefault(field.name, set()).add(field.type)
     wanted = {name: types.pop() if len(types) == 1 else
-              pa.large_binary() if any(_is_bytes(kind) for kind in types) else pa.large_string()
+              pa.large_binary() if any(is_bytes_type(kind) for kind in types) else pa.large_string()
               for name, types in typed.items()}
     unified = []
     for table in tables:
@@ -143,7 +143,7 @@ def _concatenated(tables: list[pa.Table]) -> pa.Table:
 
 
 def _cast(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
-    if _is_bytes(target) and not (_is_text(column.type) or _is_bytes(column.type)):
+    if is_bytes_type(target) and not (_is_text(column.type) or is_bytes_type(column.type)):
         column = column.cast(pa.large_string())   # numbers as the text the driver writes for them
     return column.cast(target)
 

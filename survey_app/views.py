@@ -243,8 +243,7 @@ LEAVE_PAGE = {"back": previous_page_url, "language": same_page_other_language}
 def render_page(survey: Survey, section: Section, form, visible: list[Section], stamp: str) -> str:
     position = visible.index(section)
     return render_template("page.html", survey=survey, section=section, form=form, number=position + 1,
-                           total=len(visible), back_url=previous_page_url(survey, section, visible),
-                           is_last=position + 1 == len(visible), leave_field=LEAVE_FIELD,
+                           total=len(visible), is_last=position + 1 == len(visible), leave_field=LEAVE_FIELD,
                            honeypot_field=quality.HONEYPOT_FIELD, stamp_field=quality.STAMP_FIELD, stamp=stamp)
 
 

@@ -44,10 +44,12 @@ seed: install $(DAGSTER_HOME)/dagster.yaml
 run: compile seed
 	@echo "Survey:    http://127.0.0.1:5000"
 	@echo "Dagster:   http://127.0.0.1:3000"
-	@trap 'kill 0' INT TERM; \
-	$(VENV)/bin/flask --app survey_app run --host 127.0.0.1 --port 5000 & \
-	$(VENV)/bin/dagster dev -m dagster_project --host 127.0.0.1 --port 3000 & \
-	wait
+	@# Dagster runs in the foreground, so Ctrl-C reaches it (a command started with & in a script
+	@# ignores Ctrl-C, and Dagster makes SIGTERM do what SIGINT does, so it would ignore both); when it
+	@# has shut down, or this shell is interrupted, the survey is stopped too.
+	@$(VENV)/bin/flask --app survey_app run --host 127.0.0.1 --port 5000 & survey=$$!; \
+	trap 'kill $$survey 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/dagster dev -m dagster_project --host 127.0.0.1 --port 3000
 
 # Materialise every asset from the command line (the UI does the same).
 materialize: compile seed
